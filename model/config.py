@@ -87,9 +87,7 @@ class Config(NamedTuple):
             interactive_ttl=duration(raw.get("interactive_ttl", 60), "config.interactive_ttl"),
             job_time_cap=duration(raw.get("job_time_cap", 10800), "config.job_time_cap"),
             reservations=reservations,
-            pending_timeout=None
-            if pending is None
-            else duration(pending, "config.pending_timeout"),
+            pending_timeout=None if pending is None else duration(pending, "config.pending_timeout"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -144,9 +142,7 @@ def duration(value: object, where: str) -> Number:
 
 def _reservation(entry: object, where: str) -> Reservation:
     if not isinstance(entry, Mapping) or set(entry) != {"backend", "instance", "start", "end"}:
-        raise InvalidInput(
-            where, entry, 'an object {"backend": str, "instance": str, "start": t, "end": t}'
-        )
+        raise InvalidInput(where, entry, 'an object {"backend": str, "instance": str, "start": t, "end": t}')
     start = instant(entry["start"], f"{where}.start")
     end = instant(entry["end"], f"{where}.end")
     if end <= start:

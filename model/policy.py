@@ -24,9 +24,7 @@ from model.world import JobRecord, World
 class Policy(Protocol):
     """Picks one job among the candidates the rules allow on a backend."""
 
-    def choose(
-        self, world: World, backend: str, candidates: tuple[JobRecord, ...]
-    ) -> JobRecord: ...
+    def choose(self, world: World, backend: str, candidates: tuple[JobRecord, ...]) -> JobRecord: ...
 
 
 def instance_usage(world: World) -> dict[str, Number]:

@@ -36,35 +36,26 @@ class Candidates(NamedTuple):
 def reservation_jobs(world: World, backend: str) -> tuple[JobRecord, ...]:
     """Queued plain jobs on ``backend`` whose instance holds an open window there."""
     instances = {
-        r.instance
-        for r in world.config.reservations
-        if r.backend == backend and r.is_open(world.now)
+        r.instance for r in world.config.reservations if r.backend == backend and r.is_open(world.now)
     }
     if not instances:
         return ()
     return tuple(
         j
         for j in world.jobs
-        if j.backend == backend
-        and j.state == QUEUED
-        and j.session is None
-        and j.instance in instances
+        if j.backend == backend and j.state == QUEUED and j.session is None and j.instance in instances
     )
 
 
 def fair_share_jobs(world: World, backend: str) -> tuple[JobRecord, ...]:
     """Queued jobs on ``backend`` that wait in the normal queue, oldest first."""
     waiting_sessions = {
-        s.id
-        for s in world.sessions
-        if s.backend == backend and (s.state == PENDING or s.state == INACTIVE)
+        s.id for s in world.sessions if s.backend == backend and (s.state == PENDING or s.state == INACTIVE)
     }
     return tuple(
         j
         for j in world.jobs
-        if j.backend == backend
-        and j.state == QUEUED
-        and (j.session is None or j.session in waiting_sessions)
+        if j.backend == backend and j.state == QUEUED and (j.session is None or j.session in waiting_sessions)
     )
 
 

@@ -101,9 +101,7 @@ def transitions(
     yield Transition(world, inp, tx.world, tuple(tx.observations))
 
 
-def step(
-    world: World, inp: Input, policy: Policy = REFERENCE_POLICY, *, trusted: bool = False
-) -> Step:
+def step(world: World, inp: Input, policy: Policy = REFERENCE_POLICY, *, trusted: bool = False) -> Step:
     """Apply one input; return the new world and all observations in order."""
     observations: list[Observation] = []
     after = world
@@ -122,9 +120,7 @@ def run(world: World, inputs: list[Input], policy: Policy = REFERENCE_POLICY) ->
     return Step(world, tuple(observations))
 
 
-def _refuse(
-    inp: Input, reason: str, *, job: str | None = None, session: str | None = None
-) -> Rejected:
+def _refuse(inp: Input, reason: str, *, job: str | None = None, session: str | None = None) -> Rejected:
     return Rejected(inp.t, inp.op, reason, job, session)
 
 
@@ -132,9 +128,7 @@ def _create_session(tx: Transaction, inp: CreateSession) -> Rejected | None:
     if tx.world.session(inp.session) is not None:
         return _refuse(inp, "this session id is already in use", session=inp.session)
     if tx.world.config.is_simulator(inp.backend):
-        return _refuse(
-            inp, "sessions do not apply to simulators; submit plain jobs", session=inp.session
-        )
+        return _refuse(inp, "sessions do not apply to simulators; submit plain jobs", session=inp.session)
     open_session(tx, inp.session, inp.backend, inp.max_time)
     return None
 
@@ -157,17 +151,13 @@ def _submit(tx: Transaction, inp: Submit) -> Rejected | None:
     elif inp.start_session:
         assert session_id is not None, "validated inputs name the session to start"
         if world.session(session_id) is not None:
-            return _refuse(
-                inp, "this session id is already in use", job=inp.job, session=session_id
-            )
+            return _refuse(inp, "this session id is already in use", job=inp.job, session=session_id)
         open_session(tx, session_id, inp.backend, None)
     elif session_id is not None:
         refusal = _session_refuses(world.session(session_id), inp)
         if refusal is not None:
             return _refuse(inp, refusal, job=inp.job, session=session_id)
-    job = JobRecord(
-        inp.job, inp.backend, session_id, inp.instance, inp.max_execution_time, QUEUED, tx.now
-    )
+    job = JobRecord(inp.job, inp.backend, session_id, inp.instance, inp.max_execution_time, QUEUED, tx.now)
     tx.world = tx.world._replace(jobs=(*tx.world.jobs, job))
     tx.observations.append(JobChanged(tx.now, inp.job, QUEUED, note))
     if session_id is not None:

@@ -85,9 +85,5 @@ def close_unused_sessions(tx: Transaction) -> None:
     if timeout is None:
         return
     for session in tx.world.sessions:
-        if (
-            session.state == PENDING
-            and not session.got_job
-            and session.created_at + timeout <= tx.now
-        ):
+        if session.state == PENDING and not session.got_job and session.created_at + timeout <= tx.now:
             tx.fire_session(session, "pending_timeout")

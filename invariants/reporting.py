@@ -1,0 +1,151 @@
+"""Rules about what is reported: declared edges only, complete observations, answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from invariants.catalogue import step_rule
+from invariants.view import View
+from model.compiled import JOB, SESSION
+from model.inputs import (
+    CancelJob,
+    CancelSession,
+    CloseSession,
+    CreateSession,
+    FinishJob,
+    Submit,
+)
+from model.observations import JobChanged, Rejected, SessionChanged
+from model.step import Tick, Transition
+
+PROTOCOL = "protocol v1 section 1 'Order and completeness'"
+
+
+@step_rule(
+    "DECL-EDGES",
+    "Every change of a job's or a session's state follows an edge of the declared Job or Session machine.",
+    source="model/declarations.py (the single source of truth)",
+)
+def declared_edges_only(tr: Transition, before: View, after: View) -> Iterator[str]:
+    job_states = {k: j.state for k, j in before.jobs.items()}
+    session_states = {k: s.state for k, s in before.sessions.items()}
+    for obs in tr.observations:
+        if isinstance(obs, JobChanged):
+            old = job_states.get(obs.job)
+            if old is None and obs.state != JOB.initial:
+                yield f"new job {obs.job} entered {obs.state}, not {JOB.initial}"
+            elif old is not None and not JOB.connects(old, obs.state):
+                yield f"job {obs.job} went {old} -> {obs.state}: no such declared edge"
+            job_states[obs.job] = obs.state
+        elif isinstance(obs, SessionChanged):
+            old = session_states.get(obs.session)
+            if old is None and obs.state != SESSION.initial:
+                yield f"new session {obs.session} entered {obs.state}, not {SESSION.initial}"
+            elif old is not None and not SESSION.connects(old, obs.state):
+                yield f"session {obs.session} went {old} -> {obs.state}: no such declared edge"
+            session_states[obs.session] = obs.state
+
+
+@step_rule(
+    "OBS-MATCH",
+    "The observations of a step report every change of a job's state and of a "
+    "session's (state, accepting), at the instant it happened, and nothing else.",
+    source=PROTOCOL,
+)
+def observations_match_changes(tr: Transition, before: View, after: View) -> Iterator[str]:
+    jobs = {k: j.state for k, j in before.jobs.items()}
+    sessions = {k: (s.state, s.accepting) for k, s in before.sessions.items()}
+    for obs in tr.observations:
+        if obs.t != after.now:
+            yield f"{obs.event} observation stamped {obs.t} in a step at {after.now}"
+        if isinstance(obs, JobChanged):
+            if jobs.get(obs.job) == obs.state:
+                yield f"job {obs.job} reported entering {obs.state}, where it already was"
+            jobs[obs.job] = obs.state
+        elif isinstance(obs, SessionChanged):
+            pair = (obs.state, obs.accepting)
+            if sessions.get(obs.session) == pair:
+                yield f"session {obs.session} reported {pair} without a change"
+            sessions[obs.session] = pair
+    for job_id, job in after.jobs.items():
+        if jobs.get(job_id) != job.state:
+            yield f"job {job_id} changed to {job.state} without being reported"
+    for session_id, session in after.sessions.items():
+        if sessions.get(session_id) != (session.state, session.accepting):
+            yield (
+                f"session {session_id} changed to ({session.state}, "
+                f"accepting={session.accepting}) without being reported"
+            )
+
+
+def _expected_report(tr: Transition, after: View) -> str | None:
+    """What an accepted input must have caused, or None when that happened."""
+    cause = tr.cause
+    jobs = {o.job: o.state for o in tr.observations if isinstance(o, JobChanged)}
+    sessions = {o.session: o for o in tr.observations if isinstance(o, SessionChanged)}
+    if isinstance(cause, CreateSession) and cause.session not in sessions:
+        return f"session {cause.session} reported pending"
+    if isinstance(cause, Submit) and cause.job not in jobs:
+        return f"job {cause.job} reported queued"
+    if isinstance(cause, CloseSession):
+        seen = sessions.get(cause.session)
+        if seen is None or seen.accepting:
+            return f"session {cause.session} reported as no longer accepting"
+    if isinstance(cause, CancelSession):
+        seen = sessions.get(cause.session)
+        if seen is None or seen.state != "canceled":
+            return f"session {cause.session} reported canceled"
+    if isinstance(cause, CancelJob) and jobs.get(cause.job) != "canceled":
+        return f"job {cause.job} reported canceled"
+    if isinstance(cause, FinishJob) and jobs.get(cause.job) != cause.outcome:
+        return f"job {cause.job} reported {cause.outcome}"
+    return None
+
+
+@step_rule(
+    "INP-ANSWERED",
+    "Every input is either refused with a reason, changing nothing, or accepted with "
+    "the change it asks for reported.",
+    source="reading gap 15; protocol v1 section 1 ('rejected')",
+    decisions=("D15",),
+)
+def inputs_answered(tr: Transition, before: View, after: View) -> Iterator[str]:
+    if isinstance(tr.cause, Tick):
+        if any(isinstance(o, Rejected) for o in tr.observations):
+            yield "a deadline produced a refusal"
+        return
+    refusals = [o for o in tr.observations if isinstance(o, Rejected)]
+    if refusals:
+        refusal = refusals[0]
+        if len(tr.observations) != 1:
+            yield f"{tr.cause.op} was refused but other changes were reported too"
+        if refusal.op != tr.cause.op or not refusal.reason:
+            yield f"the refusal of {tr.cause.op} names {refusal.op!r} with reason {refusal.reason!r}"
+        if tr.after != tr.before:
+            yield f"{tr.cause.op} was refused but the world changed"
+        return
+    missing = _expected_report(tr, after)
+    if missing is not None:
+        yield f"{tr.cause.op} was not refused, so {missing} was expected"
+
+
+@step_rule(
+    "NOTHING-LOST",
+    "No job or session ever disappears, and new ones appear only when an input creates them.",
+    source="reading: properties worth checking",
+)
+def nothing_lost(tr: Transition, before: View, after: View) -> Iterator[str]:
+    for job_id in before.jobs:
+        if job_id not in after.jobs:
+            yield f"job {job_id} disappeared from the world"
+    for session_id in before.sessions:
+        if session_id not in after.sessions:
+            yield f"session {session_id} disappeared from the world"
+    cause = tr.cause
+    for job_id in after.jobs.keys() - before.jobs.keys():
+        if not (isinstance(cause, Submit) and cause.job == job_id):
+            yield f"job {job_id} appeared without a submission"
+    for session_id in after.sessions.keys() - before.sessions.keys():
+        creates = isinstance(cause, CreateSession) or (isinstance(cause, Submit) and cause.start_session)
+        if not (creates and getattr(cause, "session", None) == session_id):
+            yield f"session {session_id} appeared without being created"
