@@ -16,7 +16,7 @@ END_A_SESSION = "INTRO 'End a session'"
 
 def _newly(before: View, after: View, state: str) -> Iterator[str]:
     """Ids of sessions that entered ``state`` in this transition."""
-    for session in after.sessions.values():
+    for session in after.changed_sessions:
         old = before.sessions.get(session.id)
         if session.state == state and (old is None or old.state != state):
             yield session.id
@@ -47,18 +47,17 @@ def expiry_fails_queued(tr: Transition, before: View, after: View) -> Iterator[s
 )
 def running_jobs_run_to_end(tr: Transition, before: View, after: View) -> Iterator[str]:
     cause = tr.cause
-    for jobs in before.running.values():
-        for job in jobs:
-            now = after.jobs.get(job.id)
-            if now is None or now.state == "running":
-                continue
-            if isinstance(cause, FinishJob | CancelJob) and cause.job == job.id:
-                continue
-            limit = expected_time_limit(job, after.config)
-            on_time = job.started_at is not None and after.now == job.started_at + limit
-            if isinstance(cause, Tick) and on_time and now.state == "failed":
-                continue
-            yield f"running job {job.id} became {now.state} at {after.now} by {cause.op}"
+    for now in after.changed_jobs:
+        job = before.jobs.get(now.id)
+        if job is None or job.state != "running" or now.state == "running":
+            continue
+        if isinstance(cause, FinishJob | CancelJob) and cause.job == job.id:
+            continue
+        limit = expected_time_limit(job, after.config)
+        on_time = job.started_at is not None and after.now == job.started_at + limit
+        if isinstance(cause, Tick) and on_time and now.state == "failed":
+            continue
+        yield f"running job {job.id} became {now.state} at {after.now} by {cause.op}"
 
 
 @step_rule(
@@ -113,7 +112,7 @@ def closed_session_refuses(tr: Transition, before: View, after: View) -> Iterato
     decisions=("D06",),
 )
 def close_drains(view: View) -> Iterator[str]:
-    for session in view.sessions.values():
+    for session in view.recent_sessions:
         unfinished = view.unfinished(session.id)
         if session.live and not session.accepting and not unfinished:
             yield f"session {session.id} is closed to new jobs, has none left, but is {session.state}"
@@ -144,13 +143,14 @@ def close_keeps_jobs(tr: Transition, before: View, after: View) -> Iterator[str]
     source=f"{END_A_SESSION} ('closes permanently')",
 )
 def final_states_stay(tr: Transition, before: View, after: View) -> Iterator[str]:
-    for job in before.jobs.values():
-        if JOB.is_final(job.state) and after.jobs.get(job.id) != job:
-            yield f"job {job.id} had ended ({job.state}) but changed to {after.jobs.get(job.id)}"
-    for session in before.sessions.values():
-        if SESSION.is_final(session.state) and after.sessions.get(session.id) != session:
-            new = after.sessions.get(session.id)
-            yield f"session {session.id} had ended ({session.state}) but changed to {new}"
+    for job in after.changed_jobs:
+        old = before.jobs.get(job.id)
+        if old is not None and JOB.is_final(old.state) and old != job:
+            yield f"job {job.id} had ended ({old.state}) but changed to {job}"
+    for session in after.changed_sessions:
+        was = before.sessions.get(session.id)
+        if was is not None and SESSION.is_final(was.state) and was != session:
+            yield f"session {session.id} had ended ({was.state}) but changed to {session}"
 
 
 @eventual_rule(

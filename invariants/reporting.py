@@ -53,29 +53,45 @@ def declared_edges_only(tr: Transition, before: View, after: View) -> Iterator[s
     source=PROTOCOL,
 )
 def observations_match_changes(tr: Transition, before: View, after: View) -> Iterator[str]:
-    jobs = {k: j.state for k, j in before.jobs.items()}
-    sessions = {k: (s.state, s.accepting) for k, s in before.sessions.items()}
+    jobs: dict[str, str | None] = {}
+    sessions: dict[str, tuple[str, bool] | None] = {}
     for obs in tr.observations:
         if obs.t != after.now:
             yield f"{obs.event} observation stamped {obs.t} in a step at {after.now}"
         if isinstance(obs, JobChanged):
-            if jobs.get(obs.job) == obs.state:
+            current = jobs[obs.job] if obs.job in jobs else _job_state(before, obs.job)
+            if current == obs.state:
                 yield f"job {obs.job} reported entering {obs.state}, where it already was"
             jobs[obs.job] = obs.state
         elif isinstance(obs, SessionChanged):
             pair = (obs.state, obs.accepting)
-            if sessions.get(obs.session) == pair:
+            current_pair = sessions[obs.session] if obs.session in sessions else _pair(before, obs.session)
+            if current_pair == pair:
                 yield f"session {obs.session} reported {pair} without a change"
             sessions[obs.session] = pair
-    for job_id, job in after.jobs.items():
-        if jobs.get(job_id) != job.state:
-            yield f"job {job_id} changed to {job.state} without being reported"
-    for session_id, session in after.sessions.items():
-        if sessions.get(session_id) != (session.state, session.accepting):
-            yield (
-                f"session {session_id} changed to ({session.state}, "
-                f"accepting={session.accepting}) without being reported"
-            )
+    for job in after.changed_jobs:
+        reported = jobs.pop(job.id) if job.id in jobs else _job_state(before, job.id)
+        if reported != job.state:
+            yield f"job {job.id} changed to {job.state} but the observations say {reported}"
+    for job_id, state in jobs.items():
+        yield f"job {job_id} was reported {state} but did not change"
+    for session in after.changed_sessions:
+        pair_now = (session.state, session.accepting)
+        said = sessions.pop(session.id) if session.id in sessions else _pair(before, session.id)
+        if said != pair_now:
+            yield f"session {session.id} changed to {pair_now} but the observations say {said}"
+    for session_id, left in sessions.items():
+        yield f"session {session_id} was reported {left} but did not change"
+
+
+def _job_state(view: View, job_id: str) -> str | None:
+    job = view.jobs.get(job_id)
+    return None if job is None else job.state
+
+
+def _pair(view: View, session_id: str) -> tuple[str, bool] | None:
+    session = view.sessions.get(session_id)
+    return None if session is None else (session.state, session.accepting)
 
 
 def _expected_report(tr: Transition, after: View) -> str | None:
@@ -135,12 +151,10 @@ def inputs_answered(tr: Transition, before: View, after: View) -> Iterator[str]:
     source="reading: properties worth checking",
 )
 def nothing_lost(tr: Transition, before: View, after: View) -> Iterator[str]:
-    for job_id in before.jobs:
-        if job_id not in after.jobs:
-            yield f"job {job_id} disappeared from the world"
-    for session_id in before.sessions:
-        if session_id not in after.sessions:
-            yield f"session {session_id} disappeared from the world"
+    for job_id in before.jobs.keys() - after.jobs.keys():
+        yield f"job {job_id} disappeared from the world"
+    for session_id in before.sessions.keys() - after.sessions.keys():
+        yield f"session {session_id} disappeared from the world"
     cause = tr.cause
     for job_id in after.jobs.keys() - before.jobs.keys():
         if not (isinstance(cause, Submit) and cause.job == job_id):

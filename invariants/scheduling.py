@@ -14,8 +14,8 @@ QUEUE_TIERS = "QUEUE 'How session jobs fit into the job queue'"
 
 def started_jobs(before: View, after: View) -> Iterator[JobRecord]:
     """Jobs that went from queued (or not yet existing) to running in a transition."""
-    for backend_jobs in after.running.values():
-        for job in backend_jobs:
+    for job in after.changed_jobs:
+        if job.state == "running":
             old = before.jobs.get(job.id)
             if old is None or old.state == "queued":
                 yield job
@@ -51,7 +51,7 @@ def one_active_session(view: View) -> Iterator[str]:
     decisions=("D15",),
 )
 def session_job_on_session_backend(view: View) -> Iterator[str]:
-    for job in view.jobs.values():
+    for job in view.recent_jobs:
         if job.session is None:
             continue
         session = view.sessions.get(job.session)
@@ -68,7 +68,7 @@ def session_job_on_session_backend(view: View) -> Iterator[str]:
     decisions=("D11",),
 )
 def no_session_on_simulator(view: View) -> Iterator[str]:
-    for session in view.sessions.values():
+    for session in view.recent_sessions:
         if view.config.is_simulator(session.backend):
             yield f"session {session.id} was created on simulator {session.backend}"
 
@@ -157,7 +157,7 @@ def backend_held_during_ittl(tr: Transition, before: View, after: View) -> Itera
 
 
 def _activations(tr: Transition, before: View, after: View, source: str) -> Iterator[str]:
-    for session in after.sessions.values():
+    for session in after.changed_sessions:
         old = before.sessions.get(session.id)
         was = "pending" if old is None else old.state
         if was != source or session.state != "active":
@@ -187,3 +187,20 @@ def first_job_through_queue(tr: Transition, before: View, after: View) -> Iterat
 )
 def reactivation_through_queue(tr: Transition, before: View, after: View) -> Iterator[str]:
     yield from _activations(tr, before, after, "inactive")
+
+
+@step_rule(
+    "SES-JOB-ORDER",
+    "The jobs of one session start in the order they were submitted.",
+    source="decision (the seeds are silent; a batch, unlike a session, promises no order)",
+    decisions=("D17",),
+)
+def session_jobs_in_order(tr: Transition, before: View, after: View) -> Iterator[str]:
+    for job in started_jobs(before, after):
+        if job.session is None:
+            continue
+        for other in after.jobs_of(job.session):
+            if other.id == job.id:
+                break
+            if other.state == "queued":
+                yield f"{job.id} of session {job.session} started before the older {other.id}"

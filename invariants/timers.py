@@ -17,7 +17,7 @@ HOW_LONG = "QUEUE 'How long is a session active?'"
     source="INTRO 'How sessions work' 2",
 )
 def ttl_clock_start(view: View) -> Iterator[str]:
-    for session in view.sessions.values():
+    for session in view.recent_sessions:
         first = view.first_started(session.id)
         expected = None if first is None else first.started_at
         if session.started_at != expected:
@@ -35,7 +35,7 @@ def ttl_clock_start(view: View) -> Iterator[str]:
     decisions=("D07",),
 )
 def ttl_value(view: View) -> Iterator[str]:
-    for session in view.sessions.values():
+    for session in view.recent_sessions:
         first = view.first_started(session.id)
         if first is None:
             continue
@@ -51,7 +51,7 @@ def ttl_value(view: View) -> Iterator[str]:
     decisions=("D03", "D16"),
 )
 def expiry_on_time(view: View) -> Iterator[str]:
-    for session in view.sessions.values():
+    for session in view.recent_sessions:
         expiry = view.expected_expiry(session.id)
         if session.state == "expired" and session.ended_at != expiry:
             yield f"session {session.id} expired at {session.ended_at}, its max TTL ran out at {expiry}"
@@ -66,7 +66,7 @@ def expiry_on_time(view: View) -> Iterator[str]:
     decisions=("D03",),
 )
 def reactivation_before_max(tr: Transition, before: View, after: View) -> Iterator[str]:
-    for session in after.sessions.values():
+    for session in after.changed_sessions:
         old = before.sessions.get(session.id)
         if old is None or old.state != "inactive" or session.state != "active":
             continue
@@ -84,7 +84,7 @@ def reactivation_before_max(tr: Transition, before: View, after: View) -> Iterat
 )
 def deactivation_after_ittl(tr: Transition, before: View, after: View) -> Iterator[str]:
     ittl = after.config.interactive_ttl
-    for session in after.sessions.values():
+    for session in after.recent_sessions:
         old = before.sessions.get(session.id)
         idle_since = after.idle_since(session.id)
         if old is not None and old.state == "active" and session.state == "inactive":
@@ -114,7 +114,7 @@ def deactivation_after_ittl(tr: Transition, before: View, after: View) -> Iterat
     decisions=("D13",),
 )
 def job_time_limit(view: View) -> Iterator[str]:
-    for job in view.jobs.values():
+    for job in view.recent_jobs:
         limit = expected_time_limit(job, view.config)
         if job.state == "running" and job.started_at is not None:
             if view.now >= job.started_at + limit:
@@ -136,7 +136,7 @@ def job_time_limit(view: View) -> Iterator[str]:
 )
 def pending_timeout(tr: Transition, before: View, after: View) -> Iterator[str]:
     timeout = after.config.pending_timeout
-    for session in after.sessions.values():
+    for session in after.recent_sessions:
         old = before.sessions.get(session.id)
         never_used = not after.jobs_of(session.id)
         due = None if timeout is None else session.created_at + timeout

@@ -3,12 +3,39 @@
 Rules re-derive what the core should have done from the job records (when a
 session's first job started, when its last job ended), not from the timers the
 core keeps, so a broken timer in the core cannot hide itself.
+
+A view built for the world after a transition also knows which records that
+transition changed (records are immutable and the core reuses unchanged ones, so
+identity tells). State invariants look at the *recent* records: those still live
+and those changed by the last transition. A record that ended earlier was checked
+when it ended, and TERM-FINAL checks on every step that it never changes again.
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from model.compiled import JOB, SESSION
 from model.config import Config, Number
 from model.world import JobRecord, SessionRecord, World
+
+FINAL_JOB_STATES = JOB.finals
+FINAL_SESSION_STATES = SESSION.finals
+
+
+class SessionStats:
+    """Facts about one session derived from its jobs."""
+
+    __slots__ = ("first_started", "jobs", "last_end", "unfinished")
+
+    def __init__(self) -> None:
+        self.jobs: list[JobRecord] = []
+        self.first_started: JobRecord | None = None
+        self.unfinished = 0
+        self.last_end: Number | None = None
+
+
+_NO_STATS = SessionStats()
 
 
 class View:
@@ -16,62 +43,80 @@ class View:
 
     __slots__ = (
         "active",
-        "by_session",
+        "changed_jobs",
+        "changed_sessions",
         "config",
         "jobs",
         "now",
         "queued",
+        "recent_jobs",
+        "recent_sessions",
         "running",
         "sessions",
+        "stats",
         "world",
     )
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, previous: World | None = None) -> None:
         self.world = world
         self.config = world.config
         self.now = world.now
         self.jobs: dict[str, JobRecord] = {}
-        self.by_session: dict[str, list[JobRecord]] = {}
+        self.stats: dict[str, SessionStats] = {}
         self.running: dict[str, list[JobRecord]] = {}
         self.queued: dict[str, list[JobRecord]] = {}
         for job in world.jobs:
             self.jobs[job.id] = job
-            if job.session is not None:
-                self.by_session.setdefault(job.session, []).append(job)
-            if job.state == "running":
+            state = job.state
+            if state == "running":
                 self.running.setdefault(job.backend, []).append(job)
-            elif job.state == "queued":
+            elif state == "queued":
                 self.queued.setdefault(job.backend, []).append(job)
+            if job.session is not None:
+                stats = self.stats.get(job.session)
+                if stats is None:
+                    stats = self.stats[job.session] = SessionStats()
+                stats.jobs.append(job)
+                if job.ended_at is None:
+                    stats.unfinished += 1
+                elif stats.last_end is None or job.ended_at > stats.last_end:
+                    stats.last_end = job.ended_at
+                started = job.started_at
+                if started is not None and (
+                    stats.first_started is None or started < stats.first_started.started_at  # type: ignore[operator]
+                ):
+                    stats.first_started = job
         self.sessions: dict[str, SessionRecord] = {}
         self.active: dict[str, list[SessionRecord]] = {}
         for session in world.sessions:
             self.sessions[session.id] = session
             if session.state == "active":
                 self.active.setdefault(session.backend, []).append(session)
+        self.changed_jobs = _changed(previous.jobs if previous else None, world.jobs)
+        self.changed_sessions = _changed(previous.sessions if previous else None, world.sessions)
+        if previous is None:
+            self.recent_jobs = list(world.jobs)
+            self.recent_sessions = list(world.sessions)
+        else:
+            self.recent_jobs = [j for j in world.jobs if j.state not in FINAL_JOB_STATES]
+            self.recent_jobs += [j for j in self.changed_jobs if j.state in FINAL_JOB_STATES]
+            self.recent_sessions = [s for s in world.sessions if s.state not in FINAL_SESSION_STATES]
+            self.recent_sessions += [s for s in self.changed_sessions if s.state in FINAL_SESSION_STATES]
 
     def jobs_of(self, session_id: str) -> list[JobRecord]:
-        return self.by_session.get(session_id, [])
+        return self.stats.get(session_id, _NO_STATS).jobs
 
     def first_started(self, session_id: str) -> JobRecord | None:
         """The session's job that started running first, if any did."""
-        first: JobRecord | None = None
-        for job in self.jobs_of(session_id):
-            if job.started_at is not None and (first is None or job.started_at < first.started_at):  # type: ignore[operator]
-                first = job
-        return first
+        return self.stats.get(session_id, _NO_STATS).first_started
 
     def unfinished(self, session_id: str) -> list[JobRecord]:
-        return [j for j in self.jobs_of(session_id) if j.state in ("queued", "running")]
+        return [j for j in self.jobs_of(session_id) if j.ended_at is None]
 
     def idle_since(self, session_id: str) -> Number | None:
         """When the session's last job ended, if none is queued or running now."""
-        last: Number | None = None
-        for job in self.jobs_of(session_id):
-            if job.ended_at is None:
-                return None
-            if last is None or job.ended_at > last:
-                last = job.ended_at
-        return last
+        stats = self.stats.get(session_id, _NO_STATS)
+        return None if stats.unfinished else stats.last_end
 
     def expected_expiry(self, session_id: str) -> Number | None:
         """First job's start plus the max TTL the seeds give (decision D07)."""
@@ -82,10 +127,27 @@ class View:
 
     def reservation_job(self, job: JobRecord) -> bool:
         """A plain job whose instance holds a window open now on its backend (D10)."""
-        return job.session is None and any(
+        if job.session is not None:
+            return False
+        return any(
             r.backend == job.backend and r.instance == job.instance and r.start <= self.now < r.end
             for r in self.config.reservations
         )
+
+
+R = TypeVar("R", JobRecord, SessionRecord)
+
+
+def _changed(old: tuple[R, ...] | None, new: tuple[R, ...]) -> list[R]:
+    """Records of ``new`` that are not the very same object at the same position in ``old``."""
+    if old is None:
+        return []
+    if old is new:
+        return []
+    shared = min(len(old), len(new))
+    changed = [new[i] for i in range(shared) if old[i] is not new[i]]
+    changed.extend(new[shared:])
+    return changed
 
 
 def expected_max_ttl(session: SessionRecord, first_job: JobRecord, config: Config) -> Number:

@@ -48,15 +48,24 @@ def reservation_jobs(world: World, backend: str) -> tuple[JobRecord, ...]:
 
 
 def fair_share_jobs(world: World, backend: str) -> tuple[JobRecord, ...]:
-    """Queued jobs on ``backend`` that wait in the normal queue, oldest first."""
+    """Jobs on ``backend`` waiting in the normal queue, oldest first.
+
+    Plain jobs, and of each pending or inactive session only its oldest queued job:
+    a session's jobs keep their submission order (decision D17).
+    """
     waiting_sessions = {
         s.id for s in world.sessions if s.backend == backend and (s.state == PENDING or s.state == INACTIVE)
     }
-    return tuple(
-        j
-        for j in world.jobs
-        if j.backend == backend and j.state == QUEUED and (j.session is None or j.session in waiting_sessions)
-    )
+    picked: list[JobRecord] = []
+    for job in world.jobs:
+        if job.backend != backend or job.state != QUEUED:
+            continue
+        if job.session is None:
+            picked.append(job)
+        elif job.session in waiting_sessions:
+            picked.append(job)
+            waiting_sessions.discard(job.session)
+    return tuple(picked)
 
 
 def allowed_starts(world: World, backend: str) -> Candidates | None:

@@ -163,8 +163,10 @@ def _submit(tx: Transaction, inp: Submit) -> Rejected | None:
     if session_id is not None:
         session = tx.world.session(session_id)
         assert session is not None
-        if not session.got_job:
-            tx.put_session(session, session._replace(got_job=True))
+        # A job entering the session stops its interactive-timeout countdown (D02), even
+        # when it cannot start at once because a reservation job holds the backend.
+        if not session.got_job or session.idle_since is not None:
+            tx.put_session(session, session._replace(got_job=True, idle_since=None))
     return None
 
 

@@ -20,6 +20,7 @@ from model.compiled import JOB, SESSION
 from model.config import Config, Number
 
 QUEUED, RUNNING = "queued", "running"
+_FINAL_SESSION_STATES = SESSION.finals
 PENDING, ACTIVE, INACTIVE = "pending", "active", "inactive"
 
 
@@ -68,7 +69,7 @@ class SessionRecord(NamedTuple):
 
     @property
     def live(self) -> bool:
-        return not SESSION.is_final(self.state)
+        return self.state not in _FINAL_SESSION_STATES
 
     @property
     def expires_at(self) -> Number | None:
