@@ -62,7 +62,7 @@ class Config(NamedTuple):
             )
         names: list[str] = []
         simulators: set[str] = set()
-        for i, entry in enumerate(raw.get("backends", [])):
+        for i, entry in enumerate(_list(raw, "backends")):
             where = f"config.backends[{i}]"
             if not isinstance(entry, Mapping) or set(entry) - {"name", "simulator"}:
                 raise InvalidInput(where, entry, 'an object {"name": str, "simulator": bool}')
@@ -77,7 +77,7 @@ class Config(NamedTuple):
                 simulators.add(name)
         reservations = tuple(
             _reservation(entry, f"config.reservations[{i}]")
-            for i, entry in enumerate(raw.get("reservations", []))
+            for i, entry in enumerate(_list(raw, "reservations"))
         )
         pending = raw.get("pending_timeout")
         return cls(
@@ -115,6 +115,13 @@ _KEYS = frozenset(
 )
 
 
+def _list(raw: Mapping[str, Any], key: str) -> list[Any]:
+    value = raw.get(key, [])
+    if not isinstance(value, list):
+        raise InvalidInput(f"config.{key}", value, "a list (give [] for none)")
+    return value
+
+
 def identifier(value: object, where: str) -> str:
     """A non-empty string identifier (job, session, backend or instance name)."""
     if not isinstance(value, str) or not value:
@@ -122,22 +129,28 @@ def identifier(value: object, where: str) -> str:
     return value
 
 
+def _finite(value: object) -> bool:
+    """A JSON number that is neither infinite, NaN, nor too large for a float."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range
+        return False
+
+
 def instant(value: object, where: str) -> Number:
     """A finite, non-negative number of seconds (a point in time)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not _finite(value) or value < 0:  # type: ignore[operator]
         raise InvalidInput(where, value, "a finite number of seconds >= 0")
-    if value < 0:
-        raise InvalidInput(where, value, "a finite number of seconds >= 0")
-    return value
+    return value  # type: ignore[return-value]
 
 
 def duration(value: object, where: str) -> Number:
     """A finite, strictly positive number of seconds (a length of time)."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not _finite(value) or value <= 0:  # type: ignore[operator]
         raise InvalidInput(where, value, "a number of seconds > 0")
-    if value <= 0:
-        raise InvalidInput(where, value, "a number of seconds > 0")
-    return value
+    return value  # type: ignore[return-value]
 
 
 def _reservation(entry: object, where: str) -> Reservation:

@@ -100,7 +100,8 @@ def input_to_dict(inp: Input) -> dict[str, Any]:
     out: dict[str, Any] = {"t": inp.t, "op": inp.op}
     defaults = type(inp)._field_defaults
     for name, value in zip(inp._fields[1:], inp[1:], strict=True):
-        if name in defaults and value == defaults[name]:
+        # Compare types too: 0.0 == False, but 0.0 is not a valid start_session.
+        if name in defaults and type(value) is type(defaults[name]) and value == defaults[name]:
             continue
         out[name] = value
     return out
@@ -140,7 +141,7 @@ _FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 def input_from_dict(raw: Mapping[str, Any]) -> Input:
     """Validate one input record; raise :class:`InvalidInput` naming the bad field."""
     op = raw.get("op")
-    if op not in _FIELDS:
+    if not isinstance(op, str) or op not in _FIELDS:
         raise InvalidInput("op", op, f"one of {', '.join(_FIELDS)}")
     required, optional = _FIELDS[op]
     allowed = {"t", "op", *required, *optional}
@@ -159,7 +160,8 @@ def input_from_dict(raw: Mapping[str, Any]) -> Input:
             _optional(raw, "max_time", duration),
         )
     if op == "submit":
-        start_session = _flag(raw.get("start_session", False), "start_session")
+        # null means "not given", as for every optional field
+        start_session = raw.get("start_session") is not None and _flag(raw["start_session"], "start_session")
         session = _optional(raw, "session", identifier)
         if start_session and session is None:
             raise InvalidInput("start_session", True, "give the new session's id in 'session'")

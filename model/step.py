@@ -85,10 +85,8 @@ def transitions(
         inp = validate(inp)
     if inp.t < world.now:
         raise TimeWentBackwards(world.now, inp.t)
-    while (due := next_deadline(world)) is not None and due <= inp.t:
-        tx = Transaction(world._replace(now=due))
-        fire_due(tx)
-        settle(tx, policy)
+    while (due := next_deadline(world)) is not None and deadline_precedes_input(due, inp.t):
+        tx = fire_instant(world, due, policy)
         yield Transition(world, Tick(due), tx.world, tuple(tx.observations))
         world = tx.world
     world = world._replace(now=inp.t)
@@ -99,6 +97,19 @@ def transitions(
         return
     settle(tx, policy)
     yield Transition(world, inp, tx.world, tuple(tx.observations))
+
+
+def deadline_precedes_input(due: Any, t: Any) -> bool:
+    """A deadline at the input's own instant fires first: windows are half-open (D03)."""
+    return bool(due <= t)
+
+
+def fire_instant(world: World, t: Any, policy: Policy) -> Transaction:
+    """Everything time makes happen at ``t``: due deadlines, then the scheduler."""
+    tx = Transaction(world._replace(now=t))
+    fire_due(tx)
+    settle(tx, policy)
+    return tx
 
 
 def step(world: World, inp: Input, policy: Policy = REFERENCE_POLICY, *, trusted: bool = False) -> Step:

@@ -1,0 +1,68 @@
+"""Every rule can fail: each mutant of the model is caught by its own rule, alone."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from invariants import RULES, RuleViolation
+from sessionspec.explore import ModelExploration
+from sessionspec.mutants import MUTANTS, Mutant
+
+MUTANT_SEARCH = settings(
+    max_examples=3000,
+    stateful_step_count=50,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    report_multiple_bugs=False,
+    suppress_health_check=list(HealthCheck),
+    phases=(Phase.generate, Phase.shrink),  # the explain phase traces lines and is slow
+)
+LONGEST_SHRUNK_COUNTEREXAMPLE = 12
+
+
+def test_every_rule_has_a_mutant() -> None:
+    """No rule of the catalogue is left without a broken model that should break it."""
+    targeted = {m.rule for m in MUTANTS.values()}
+    assert sorted(set(RULES) - targeted) == []
+    assert sorted(targeted - set(RULES)) == []
+
+
+def _hunt(mutant: Mutant) -> tuple[RuleViolation, int]:
+    """Explore the mutant with only its rule enabled; return the failure and its length."""
+    runs: list[ModelExploration] = []
+
+    class OnlyItsRule(ModelExploration):
+        checked_rules = (RULES[mutant.rule],)
+
+        def __init__(self) -> None:
+            super().__init__()
+            runs.append(self)
+
+    with mutant.applied(), pytest.raises(RuleViolation) as caught:
+        run_state_machine_as_test(OnlyItsRule, settings=MUTANT_SEARCH)
+    return caught.value, runs[-1].steps
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_is_caught_by_its_rule_and_shrunk(name: str) -> None:
+    """The mutant's rule alone detects it, and the counterexample shrinks to a few steps."""
+    mutant = MUTANTS[name]
+    violation, steps = _hunt(mutant)
+    assert violation.rules == (mutant.rule,)
+    assert steps <= LONGEST_SHRUNK_COUNTEREXAMPLE, f"{name}: shrunk only to {steps} steps"
+
+
+def test_mutant_patches_are_undone() -> None:
+    """Leaving a mutant's context restores the correct model."""
+    run_state_machine_as_test(
+        ModelExploration, settings=settings(MUTANT_SEARCH, max_examples=20, derandomize=True)
+    )
+    for mutant in MUTANTS.values():
+        with mutant.applied():
+            pass
+    run_state_machine_as_test(
+        ModelExploration, settings=settings(MUTANT_SEARCH, max_examples=20, derandomize=True)
+    )
