@@ -251,6 +251,7 @@ class ModelExploration(RuleBasedStateMachine):
         self.checker: Checker | None = None
         self.ctx = Context()
         self.steps = 0
+        self.failed = False
 
     @initialize(config=st.sampled_from(CONFIGS))
     def configure(self, config: Config) -> None:
@@ -262,10 +263,14 @@ class ModelExploration(RuleBasedStateMachine):
         inp = action.resolve(self.checker.world, self.ctx)
         note(f"input: {inp}")
         self.steps += 1
-        self.checker.apply(inp, trusted=True)
+        try:
+            self.checker.apply(inp, trusted=True)
+        except BaseException:
+            self.failed = True
+            raise
 
     def teardown(self) -> None:
-        if self.checker is None:
+        if self.checker is None or self.failed:  # a failed step leaves no world worth running on
             return
         while self.ctx.open_blocks:  # leaving every `with` block closes its session
             self.checker.apply(CloseSession(self.checker.world.now, self.ctx.open_blocks.pop()))

@@ -7,8 +7,8 @@ exploration against every mutant with only its rule enabled and expect that rule
 to fail.
 
 >>> mutant = MUTANTS["ttl-clock-at-creation"]
->>> mutant.rule
-'SES-TTL-START'
+>>> mutant.rules
+('SES-TTL-START',)
 >>> from model.inputs import CreateSession
 >>> from model.step import step
 >>> from model.world import World
@@ -42,7 +42,7 @@ class Mutant:
     """A named bug: ``patches`` maps ``"module.attribute"`` to its broken replacement."""
 
     name: str
-    rule: str
+    rules: tuple[str, ...]
     description: str
     patches: dict[str, Any] = field(default_factory=dict)
     handlers: dict[type, Handler] = field(default_factory=dict)
@@ -61,10 +61,10 @@ class Mutant:
 MUTANTS: dict[str, Mutant] = {}
 
 
-def mutant(name: str, rule: str, description: str, **kwargs: Any) -> None:
+def mutant(name: str, rules: str | tuple[str, ...], description: str, **kwargs: Any) -> None:
     if name in MUTANTS:
         raise ValueError(f"mutant {name!r} is defined twice")
-    MUTANTS[name] = Mutant(name, rule, description, **kwargs)
+    MUTANTS[name] = Mutant(name, (rules,) if isinstance(rules, str) else rules, description, **kwargs)
 
 
 # -- who runs where -------------------------------------------------------------------------------
@@ -277,7 +277,8 @@ mutant(
 
 mutant(
     "ttl-ignores-first-job",
-    "SES-TTL-VALUE",
+    # With too long a max TTL the core also reactivates sessions past their real one.
+    ("SES-TTL-VALUE", "SES-REACTIVATE-BEFORE-MAX"),
     "the max TTL is always the system limit",
     patches={"model.scheduler.max_ttl_for": lambda session, job, config: config.system_max_ttl},
 )
@@ -302,7 +303,7 @@ mutant(
 
 mutant(
     "inputs-before-deadlines",
-    "SES-REACTIVATE-BEFORE-MAX",
+    "JOB-TIME-LIMIT",
     "an input stamped with a deadline's instant is handled before that deadline fires",
     patches={"model.step.deadline_precedes_input": lambda due, t: due < t},
 )
