@@ -113,13 +113,14 @@ def closed_session_refuses(tr: Transition, before: View, after: View) -> Iterato
 )
 def close_drains(view: View) -> Iterator[str]:
     for session in view.recent_sessions:
-        unfinished = view.unfinished(session.id)
-        if session.live and not session.accepting and not unfinished:
+        if session.accepting:
+            continue  # only a closed (non-accepting) session can break this rule
+        busy = view.busy(session.id)
+        if session.live and not busy:
             yield f"session {session.id} is closed to new jobs, has none left, but is {session.state}"
-        if session.state == "closed" and unfinished:
-            yield (
-                f"session {session.id} is closed while {', '.join(j.id for j in unfinished)} are not finished"
-            )
+        if session.state == "closed" and busy:
+            unfinished = ", ".join(j.id for j in view.unfinished(session.id))
+            yield f"session {session.id} is closed while {unfinished} are not finished"
 
 
 @step_rule(

@@ -151,15 +151,15 @@ def inputs_answered(tr: Transition, before: View, after: View) -> Iterator[str]:
     source="reading: properties worth checking",
 )
 def nothing_lost(tr: Transition, before: View, after: View) -> Iterator[str]:
-    for job_id in before.jobs.keys() - after.jobs.keys():
+    for job_id in after.lost_jobs:
         yield f"job {job_id} disappeared from the world"
-    for session_id in before.sessions.keys() - after.sessions.keys():
+    for session_id in after.lost_sessions:
         yield f"session {session_id} disappeared from the world"
     cause = tr.cause
-    for job_id in after.jobs.keys() - before.jobs.keys():
+    for job_id in {j.id for j in after.changed_jobs} - before.jobs.keys():
         if not (isinstance(cause, Submit) and cause.job == job_id):
             yield f"job {job_id} appeared without a submission"
-    for session_id in after.sessions.keys() - before.sessions.keys():
+    for session_id in {s.id for s in after.changed_sessions} - before.sessions.keys():
         creates = isinstance(cause, CreateSession) or (isinstance(cause, Submit) and cause.start_session)
         if not (creates and getattr(cause, "session", None) == session_id):
             yield f"session {session_id} appeared without being created"

@@ -47,6 +47,8 @@ class View:
         "changed_sessions",
         "config",
         "jobs",
+        "lost_jobs",
+        "lost_sessions",
         "now",
         "queued",
         "recent_jobs",
@@ -92,8 +94,10 @@ class View:
             self.sessions[session.id] = session
             if session.state == "active":
                 self.active.setdefault(session.backend, []).append(session)
-        self.changed_jobs = _changed(previous.jobs if previous else None, world.jobs)
-        self.changed_sessions = _changed(previous.sessions if previous else None, world.sessions)
+        self.changed_jobs, self.lost_jobs = _changed(previous.jobs if previous else None, world.jobs)
+        self.changed_sessions, self.lost_sessions = _changed(
+            previous.sessions if previous else None, world.sessions
+        )
         if previous is None:
             self.recent_jobs = list(world.jobs)
             self.recent_sessions = list(world.sessions)
@@ -109,6 +113,10 @@ class View:
     def first_started(self, session_id: str) -> JobRecord | None:
         """The session's job that started running first, if any did."""
         return self.stats.get(session_id, _NO_STATS).first_started
+
+    def busy(self, session_id: str) -> bool:
+        """Does the session have a job queued or running?"""
+        return self.stats.get(session_id, _NO_STATS).unfinished > 0
 
     def unfinished(self, session_id: str) -> list[JobRecord]:
         return [j for j in self.jobs_of(session_id) if j.ended_at is None]
@@ -138,16 +146,22 @@ class View:
 R = TypeVar("R", JobRecord, SessionRecord)
 
 
-def _changed(old: tuple[R, ...] | None, new: tuple[R, ...]) -> list[R]:
-    """Records of ``new`` that are not the very same object at the same position in ``old``."""
-    if old is None:
-        return []
-    if old is new:
-        return []
-    shared = min(len(old), len(new))
-    changed = [new[i] for i in range(shared) if old[i] is not new[i]]
-    changed.extend(new[shared:])
-    return changed
+def _changed(old: tuple[R, ...] | None, new: tuple[R, ...]) -> tuple[list[R], list[str]]:
+    """Records of ``new`` that are not the very object at their position in ``old``, and
+    the ids of ``old`` that ``new`` no longer holds (the core only ever appends records)."""
+    if old is None or old is new:
+        return [], []
+    changed: list[R] = []
+    displaced = len(old) > len(new)
+    for before, after in zip(old, new, strict=False):
+        if before is not after:
+            changed.append(after)
+            displaced = displaced or before.id != after.id
+    changed.extend(new[len(old) :])
+    if not displaced:
+        return changed, []
+    kept = {r.id for r in new}
+    return changed, [r.id for r in old if r.id not in kept]
 
 
 def expected_max_ttl(session: SessionRecord, first_job: JobRecord, config: Config) -> Number:

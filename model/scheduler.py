@@ -21,7 +21,7 @@ from model.config import Config, Number
 from model.errors import PolicyError
 from model.policy import Policy
 from model.transaction import Transaction
-from model.world import ACTIVE, INACTIVE, PENDING, QUEUED, JobRecord, SessionRecord, World
+from model.world import ACTIVE, INACTIVE, PENDING, QUEUED, RUNNING, JobRecord, SessionRecord, World
 
 RESERVATION, SESSION_PRIORITY, FAIR_SHARE = "reservation", "session", "fair-share"
 
@@ -111,14 +111,21 @@ def start_job(tx: Transaction, job: JobRecord) -> None:
 
 
 def settle(tx: Transaction, policy: Policy) -> None:
-    """Start whatever the rules require to start now, on every backend."""
+    """Start whatever the rules require to start now, on every backend with a queue."""
     world = tx.world
-    for backend in world.backends():
+    busy: set[str] = set()
+    waiting: dict[str, list[JobRecord]] = {}
+    for job in world.jobs:
+        if job.state == QUEUED:
+            waiting.setdefault(job.backend, []).append(job)
+        elif job.state == RUNNING:
+            busy.add(job.backend)
+    for backend, queued in waiting.items():
         if world.config.is_simulator(backend):
-            for job in world.queued_on(backend):
+            for job in queued:
                 start_job(tx, job)
             continue
-        if tx.world.running_on(backend):
+        if backend in busy:
             continue
         allowed = allowed_starts(tx.world, backend)
         if allowed is None:

@@ -62,6 +62,8 @@ class Transition(NamedTuple):
     cause: Cause
     after: World
     observations: tuple[Observation, ...]
+    # (machine, source, event, target) of each declared edge this transition took
+    fired: tuple[tuple[str, str, str, str], ...] = ()
 
 
 class Step(NamedTuple):
@@ -87,7 +89,7 @@ def transitions(
         raise TimeWentBackwards(world.now, inp.t)
     while (due := next_deadline(world)) is not None and deadline_precedes_input(due, inp.t):
         tx = fire_instant(world, due, policy)
-        yield Transition(world, Tick(due), tx.world, tuple(tx.observations))
+        yield Transition(world, Tick(due), tx.world, tuple(tx.observations), tuple(tx.fired))
         world = tx.world
     world = world._replace(now=inp.t)
     tx = Transaction(world)
@@ -96,7 +98,7 @@ def transitions(
         yield Transition(world, inp, world, (rejection,))
         return
     settle(tx, policy)
-    yield Transition(world, inp, tx.world, tuple(tx.observations))
+    yield Transition(world, inp, tx.world, tuple(tx.observations), tuple(tx.fired))
 
 
 def deadline_precedes_input(due: Any, t: Any) -> bool:

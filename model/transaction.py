@@ -19,11 +19,13 @@ from model.world import ACTIVE, JobRecord, SessionRecord, World
 class Transaction:
     """Accumulates the changes of one transition; never shared between calls."""
 
-    __slots__ = ("observations", "world")
+    __slots__ = ("fired", "observations", "world")
 
     def __init__(self, world: World) -> None:
         self.world = world
         self.observations: list[Observation] = []
+        # (machine, source, event, target) of every declared edge taken, for coverage
+        self.fired: list[tuple[str, str, str, str]] = []
 
     @property
     def now(self) -> Any:
@@ -41,6 +43,7 @@ class Transaction:
     def fire_job(self, job: JobRecord, event: str, reason: str | None = None) -> JobRecord:
         """Move a job along a declared edge and report the state it entered."""
         target = JOB.fire(job.state, event, None)
+        self.fired.append(("Job", job.state, event, target))
         changes: dict[str, Any] = {"state": target}
         if target == "running":
             changes["started_at"] = self.now
@@ -55,6 +58,7 @@ class Transaction:
     def fire_session(self, session: SessionRecord, event: str, **changes: Any) -> SessionRecord:
         """Move a session along a declared edge; report it if state or flag changed."""
         target = SESSION.fire(session.state, event, self.facts(session))
+        self.fired.append(("Session", session.state, event, target))
         if SESSION.is_final(target):
             changes.setdefault("accepting", False)
             changes["ended_at"] = self.now

@@ -38,6 +38,7 @@ from model.inputs import (
     Input,
     Submit,
 )
+from model.step import Transition
 from model.timers import next_deadline
 from model.world import World
 
@@ -198,16 +199,16 @@ class SessionCall(NamedTuple):
 
 
 class JobCall(NamedTuple):
-    """The QPU finishes a job, or the user cancels one: a running job, or any job."""
+    """The QPU finishes a job, or the user cancels one: a job in state ``pick``, or any."""
 
     what: str  # "completed", "failed" or "cancel"
     slot: int
     at_deadline: bool
-    any_job: bool = False
+    pick: str = "running"  # "running", "queued" or "any"
 
     def resolve(self, world: World, ctx: Context) -> Input:
-        running = [] if self.any_job else [j.id for j in world.jobs if j.state == "running"]
-        job = _pick(running or [j.id for j in world.jobs], self.slot, "no-such-job")
+        wanted = [j.id for j in world.jobs if j.state == self.pick]
+        job = _pick(wanted or [j.id for j in world.jobs], self.slot, "no-such-job")
         t = _instant(world, self.at_deadline)
         return CancelJob(t, job) if self.what == "cancel" else FinishJob(t, job, self.what)
 
@@ -218,7 +219,8 @@ def _templates() -> Iterator[Any]:
     for what, slot, at in itertools.product(("completed", "failed", "cancel"), (0, 1), (False, True)):
         yield JobCall(what, slot, at)
     for what, slot in itertools.product(("completed", "failed", "cancel"), (0, 1)):
-        yield JobCall(what, slot, False, any_job=True)
+        yield JobCall(what, slot, False, pick="any")
+    yield from (JobCall("cancel", slot, False, pick="queued") for slot in (0, 1, 2))
     for slot, instance, met, at in itertools.product((0, 1, 2), INSTANCES[:2], (None, 20), (False, True)):
         yield SubmitToSession(slot, instance, met, at, False)
     yield SubmitToSession(0, INSTANCES[0], None, False, True)
@@ -241,7 +243,9 @@ TEMPLATES = tuple(_templates())
 class ModelExploration(RuleBasedStateMachine):
     """Hypothesis drives the model; every rule is checked on every transition.
 
-    Subclass and set ``checked_rules`` to check only some rules of the catalogue.
+    Subclass and set ``checked_rules`` to check only some rules of the catalogue;
+    override :meth:`on_configured` and :meth:`on_step` to watch a run (overriding the
+    Hypothesis rules themselves would hide them from Hypothesis).
     """
 
     checked_rules: tuple[Rule, ...] | None = None
@@ -256,6 +260,7 @@ class ModelExploration(RuleBasedStateMachine):
     @initialize(config=st.sampled_from(CONFIGS))
     def configure(self, config: Config) -> None:
         self.checker = Checker(World.empty(config), rules=self.checked_rules)
+        self.on_configured(config)
 
     @rule(action=st.sampled_from(TEMPLATES))
     def act(self, action: Any) -> None:
@@ -263,11 +268,20 @@ class ModelExploration(RuleBasedStateMachine):
         inp = action.resolve(self.checker.world, self.ctx)
         note(f"input: {inp}")
         self.steps += 1
+        seen = len(self.checker.history)
         try:
             self.checker.apply(inp, trusted=True)
         except BaseException:
             self.failed = True
             raise
+        finally:
+            self.on_step(self.checker.history[seen:])
+
+    def on_configured(self, config: Config) -> None:
+        """Called when an example starts, with its configuration."""
+
+    def on_step(self, transitions: list[Transition]) -> None:
+        """Called after each step with the transitions it caused (checked or not)."""
 
     def teardown(self) -> None:
         if self.checker is None or self.failed:  # a failed step leaves no world worth running on

@@ -1,0 +1,177 @@
+"""The ``sessionspec`` command line.
+
+Commands: ``rules`` (the rule catalogue), ``check`` (model-check the default
+configurations and print the report: the main job), ``bench`` (Hypothesis
+throughput on the model). Every command takes ``--json``. Exit status: 0 success,
+1 a rule was violated, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from invariants import RULES
+from sessionspec import bench
+from sessionspec.runner import ExplorationReport, explore
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with status 2 and a one-line hint, never a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {message}\n(run '{self.prog} --help' for the options)\n")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small: give 1 or more")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="sessionspec", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    rules = commands.add_parser("rules", help="list the rule catalogue: ID, kind, statement, source")
+    rules.add_argument("--json", action="store_true", help="machine-readable output")
+    rules.add_argument("--markdown", action="store_true", help="a Markdown table (as in the README)")
+
+    check = commands.add_parser("check", help="model-check the default configurations (main job)")
+    check.add_argument("--examples", type=_positive, default=600, help="Hypothesis examples (600)")
+    check.add_argument("--steps", type=_positive, default=50, help="steps per example (50)")
+    check.add_argument("--seed", type=_seed, default=0, help="seed of the run, for replay (0)")
+    check.add_argument("--json", action="store_true", help="machine-readable report")
+
+    speed = commands.add_parser("bench", help="Hypothesis throughput on the model, in steps per second")
+    speed.add_argument("--examples", type=_positive, default=300, help="examples per worker (300)")
+    speed.add_argument("--steps", type=_positive, default=50, help="steps per example (50)")
+    speed.add_argument("--workers", type=_positive, default=None, help="processes (default: all cores)")
+    speed.add_argument("--seed", type=_seed, default=0, help="seed of the first worker (0)")
+    speed.add_argument("--json", action="store_true", help="machine-readable report")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _dispatch(argv)
+    except BrokenPipeError:  # output piped into `head` and the like: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        build_parser().print_help()
+        return 2
+    if args.command == "rules":
+        return _rules(args)
+    if args.command == "check":
+        return _check(args)
+    return _bench(args)
+
+
+def _rules(args: argparse.Namespace) -> int:
+    if args.json:
+        print(json.dumps([rule.as_dict() for rule in RULES.values()], indent=2))
+    elif args.markdown:
+        print(rules_markdown())
+    else:
+        for rule in RULES.values():
+            decisions = f" [decisions {', '.join(rule.decisions)}]" if rule.decisions else ""
+            print(
+                f"{rule.id}  ({rule.kind.value})\n    {rule.statement}\n    source: {rule.source}{decisions}"
+            )
+    return 0
+
+
+def rules_markdown() -> str:
+    """The catalogue as the Markdown table the README carries."""
+    lines = ["| ID | Kind | Rule | Source | Decisions |", "|---|---|---|---|---|"]
+    for rule in RULES.values():
+        decisions = ", ".join(rule.decisions)
+        lines.append(f"| `{rule.id}` | {rule.kind.value} | {rule.statement} | {rule.source} | {decisions} |")
+    return "\n".join(lines)
+
+
+def _check(args: argparse.Namespace) -> int:
+    def progress(report: ExplorationReport) -> None:
+        print(
+            f"  ... {report.examples} examples, {report.steps} steps, {report.steps_per_second:.0f} steps/s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    if not args.json:
+        print(
+            f"sessionspec check: {len(RULES)} rules, {args.examples} examples of up to "
+            f"{args.steps} steps, seed {args.seed}",
+            flush=True,
+        )
+    report = explore(args.examples, args.steps, args.seed, progress=None if args.json else progress)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        print(format_report(report, args.seed))
+    return 0 if report.verdict == "verified" else 1
+
+
+def format_report(report: ExplorationReport, seed: int) -> str:
+    """The human-readable report of an exploration."""
+    lines = [
+        "",
+        "Method     randomized exploration of interleavings (Hypothesis stateful testing);",
+        "           every rule is checked on every transition, eventual properties at the end",
+        f"Explored   {report.examples} examples, {report.steps} steps, {report.transitions} transitions "
+        f"in {report.seconds:.1f}s ({report.steps_per_second:.0f} steps/s)",
+        f"Configs    {', '.join(f'#{k}: {v} examples' for k, v in sorted(report.configs.items()))}",
+    ]
+    edges = len(report.edges)
+    unreached = report.unreached_edges()
+    lines.append(f"Coverage   {edges} of {edges + len(unreached)} declared transitions taken")
+    for machine, source, event, target in unreached:
+        lines.append(f"  warning: never taken: {machine} {source} --{event}--> {target}")
+    for machine, state in report.unreached_states():
+        lines.append(f"  warning: never entered: {machine} state {state}")
+    if report.verdict == "verified":
+        lines.append(f"Verdict    all {len(RULES)} rules held (replay with --seed {seed})")
+        return "\n".join(lines)
+    what = "violated " + ", ".join(report.violated_rules) if report.violated_rules else "model crashed"
+    lines += [f"Verdict    {what} (replay with --seed {seed})", "", "Shortest failing run found:"]
+    lines += [f"  {line}" for line in report.counterexample]
+    if report.error:
+        lines.append(f"  {report.error}")
+    return "\n".join(lines)
+
+
+def _bench(args: argparse.Namespace) -> int:
+    result: dict[str, Any] = bench.run(args.examples, args.steps, args.workers, args.seed)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(bench.format_result(result))
+    return 0 if result["verdict"] == "verified" else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

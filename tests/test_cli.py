@@ -1,0 +1,98 @@
+"""The command line: rules, the main job, the benchmark, and usage errors."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from invariants import RULES
+from sessionspec.cli import main, rules_markdown
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def test_rules_lists_every_rule_with_statement_and_source(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sessionspec rules` prints each rule's ID, statement and source."""
+    assert main(["rules"]) == 0
+    out = capsys.readouterr().out
+    for rule in RULES.values():
+        assert rule.id in out and rule.statement in out and rule.source in out
+
+
+def test_rules_json_is_machine_readable(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sessionspec rules --json` gives one object per rule with id, kind, statement, source."""
+    assert main(["rules", "--json"]) == 0
+    rules = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in rules] == list(RULES)
+    assert all(set(r) >= {"id", "kind", "statement", "source", "decisions"} for r in rules)
+
+
+def test_readme_rule_table_matches_the_catalogue() -> None:
+    """The README carries the catalogue exactly as `sessionspec rules --markdown` prints it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert rules_markdown() in readme, "regenerate the table: sessionspec rules --markdown"
+
+
+def test_every_decision_a_rule_cites_is_in_the_register() -> None:
+    """Each decision ID a rule names has an entry in docs/decisions.md."""
+    register = (ROOT / "docs" / "decisions.md").read_text(encoding="utf-8")
+    cited = {d for rule in RULES.values() for d in rule.decisions}
+    assert cited, "rules cite decisions"
+    for decision in sorted(cited):
+        assert f"## {decision} " in register, f"{decision} has no entry in docs/decisions.md"
+
+
+def test_check_reports_a_verdict_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    """The main job explores, prints coverage and the verdict, and exits 0 when all rules hold."""
+    assert main(["check", "--examples", "15", "--steps", "20", "--seed", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "Verdict    all" in out and "Coverage" in out and "--seed 4" in out
+
+
+def test_check_json_report(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sessionspec check --json` prints a parseable report with the verdict and coverage."""
+    assert main(["check", "--examples", "5", "--steps", "10", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["verdict"] == "verified" and report["steps"] > 0 and "edges_unreached" in report
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["check", "--examples", "0"],
+        ["check", "--seed", "x"],
+        ["bench", "--workers", "-1"],
+    ],
+)
+def test_bad_usage_exits_2_with_a_hint(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad usage ends with exit status 2 and a hint, never a traceback."""
+    try:
+        status = main(argv)
+    except SystemExit as stop:
+        status = int(stop.code or 0)
+    captured = capsys.readouterr()
+    assert status == 2
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_bench_reports_single_and_parallel_throughput(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sessionspec bench --json` reports steps per second for one process and for the workers."""
+    assert main(["bench", "--examples", "3", "--steps", "10", "--workers", "2", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["single_process"]["steps_per_second"] > 0
+    assert result["parallel"]["workers"] == 2 and result["parallel"]["steps"] > 0
+
+
+def test_console_script_runs_and_survives_a_closed_pipe() -> None:
+    """`python -m sessionspec rules | head -1` ends cleanly, without a broken-pipe traceback."""
+    run = subprocess.run(
+        f"{sys.executable} -m sessionspec rules | head -1", shell=True, capture_output=True, text=True
+    )
+    assert run.stdout.startswith(next(iter(RULES)))
+    assert "Traceback" not in run.stderr
