@@ -53,7 +53,7 @@ class Checker:
         return self.world
 
     def check(self, transition: Transition) -> None:
-        after = View(transition.after, transition.before)
+        after = View(transition.after, self.view)
         violations = violations_of(transition, self.view, after, self.state_rules, self.step_rules)
         self.history.append(transition)
         self.world, self.view = transition.after, after

@@ -27,18 +27,22 @@ PROTOCOL = "protocol v1 section 1 'Order and completeness'"
     source="model/declarations.py (the single source of truth)",
 )
 def declared_edges_only(tr: Transition, before: View, after: View) -> Iterator[str]:
-    job_states = {k: j.state for k, j in before.jobs.items()}
-    session_states = {k: s.state for k, s in before.sessions.items()}
+    job_states: dict[str, str | None] = {}
+    session_states: dict[str, str | None] = {}
     for obs in tr.observations:
         if isinstance(obs, JobChanged):
-            old = job_states.get(obs.job)
+            old = job_states[obs.job] if obs.job in job_states else _job_state(before, obs.job)
             if old is None and obs.state != JOB.initial:
                 yield f"new job {obs.job} entered {obs.state}, not {JOB.initial}"
             elif old is not None and not JOB.connects(old, obs.state):
                 yield f"job {obs.job} went {old} -> {obs.state}: no such declared edge"
             job_states[obs.job] = obs.state
         elif isinstance(obs, SessionChanged):
-            old = session_states.get(obs.session)
+            if obs.session in session_states:
+                old = session_states[obs.session]
+            else:
+                pair = _pair(before, obs.session)
+                old = None if pair is None else pair[0]
             if old is None and obs.state != SESSION.initial:
                 yield f"new session {obs.session} entered {obs.state}, not {SESSION.initial}"
             elif old is not None and not SESSION.connects(old, obs.state):

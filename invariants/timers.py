@@ -115,16 +115,16 @@ def deactivation_after_ittl(tr: Transition, before: View, after: View) -> Iterat
 )
 def job_time_limit(view: View) -> Iterator[str]:
     for job in view.recent_jobs:
-        limit = expected_time_limit(job, view.config)
-        if job.state == "running" and job.started_at is not None:
+        if job.started_at is None:
+            continue
+        if job.state == "running":
+            limit = expected_time_limit(job, view.config)
             if view.now >= job.started_at + limit:
                 yield f"job {job.id} is still running at {view.now}, past its limit of {limit}s"
-        elif (
-            job.ended_by == "exceed_time_limit"
-            and job.started_at is not None
-            and job.ended_at != job.started_at + limit
-        ):
-            yield f"job {job.id} was stopped for time at {job.ended_at}, its limit is {limit}s"
+        elif job.ended_by == "exceed_time_limit":
+            limit = expected_time_limit(job, view.config)
+            if job.ended_at != job.started_at + limit:
+                yield f"job {job.id} was stopped for time at {job.ended_at}, its limit is {limit}s"
 
 
 @step_rule(
@@ -136,7 +136,10 @@ def job_time_limit(view: View) -> Iterator[str]:
 )
 def pending_timeout(tr: Transition, before: View, after: View) -> Iterator[str]:
     timeout = after.config.pending_timeout
-    for session in after.recent_sessions:
+    # Without a timeout only a closing by time can break the rule, and only changed
+    # sessions can have closed; with one, every pending session may be overdue.
+    sessions = after.changed_sessions if timeout is None else after.recent_sessions
+    for session in sessions:
         old = before.sessions.get(session.id)
         never_used = not after.jobs_of(session.id)
         due = None if timeout is None else session.created_at + timeout

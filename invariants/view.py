@@ -24,29 +24,49 @@ FINAL_SESSION_STATES = SESSION.finals
 
 
 class SessionStats:
-    """Facts about one session derived from its jobs."""
+    """Facts about one session derived from its jobs (in submission order)."""
 
     __slots__ = ("first_started", "jobs", "last_end", "unfinished")
 
-    def __init__(self) -> None:
-        self.jobs: list[JobRecord] = []
+    def __init__(self, jobs: list[JobRecord]) -> None:
+        self.jobs = jobs
         self.first_started: JobRecord | None = None
         self.unfinished = 0
         self.last_end: Number | None = None
+        for job in jobs:
+            if job.ended_at is None:
+                self.unfinished += 1
+            elif self.last_end is None or job.ended_at > self.last_end:
+                self.last_end = job.ended_at
+            started = job.started_at
+            # ties go to the older job: a session's jobs start in submission order (D17)
+            if started is not None and (
+                self.first_started is None or started < self.first_started.started_at  # type: ignore[operator]
+            ):
+                self.first_started = job
 
 
-_NO_STATS = SessionStats()
+_NO_STATS = SessionStats([])
 
 
 class View:
-    """Lookups by id, per backend and per session, for one world."""
+    """Lookups by id, per backend and per session, for one world.
+
+    ``View(world)`` indexes a world from scratch. ``View(world, previous)``, where
+    ``previous`` is the view of the world just before a transition, patches that view
+    with the records the transition changed: the work is proportional to what changed
+    and to what is live, not to everything the world ever held.
+    """
 
     __slots__ = (
         "active",
+        "by_session",
         "changed_jobs",
         "changed_sessions",
         "config",
         "jobs",
+        "live_jobs",
+        "live_sessions",
         "lost_jobs",
         "lost_sessions",
         "now",
@@ -59,53 +79,75 @@ class View:
         "world",
     )
 
-    def __init__(self, world: World, previous: World | None = None) -> None:
+    def __init__(self, world: World, previous: View | None = None) -> None:
         self.world = world
         self.config = world.config
         self.now = world.now
-        self.jobs: dict[str, JobRecord] = {}
-        self.stats: dict[str, SessionStats] = {}
+        old = None if previous is None else previous.world
+        self.changed_jobs, self.lost_jobs = _changed(old.jobs if old else None, world.jobs)
+        self.changed_sessions, self.lost_sessions = _changed(old.sessions if old else None, world.sessions)
+        if previous is None or self.lost_jobs or self.lost_sessions:
+            self._index_all(world)
+        else:
+            self._patch(previous)
         self.running: dict[str, list[JobRecord]] = {}
         self.queued: dict[str, list[JobRecord]] = {}
-        for job in world.jobs:
-            self.jobs[job.id] = job
-            state = job.state
-            if state == "running":
-                self.running.setdefault(job.backend, []).append(job)
-            elif state == "queued":
-                self.queued.setdefault(job.backend, []).append(job)
-            if job.session is not None:
-                stats = self.stats.get(job.session)
-                if stats is None:
-                    stats = self.stats[job.session] = SessionStats()
-                stats.jobs.append(job)
-                if job.ended_at is None:
-                    stats.unfinished += 1
-                elif stats.last_end is None or job.ended_at > stats.last_end:
-                    stats.last_end = job.ended_at
-                started = job.started_at
-                if started is not None and (
-                    stats.first_started is None or started < stats.first_started.started_at  # type: ignore[operator]
-                ):
-                    stats.first_started = job
-        self.sessions: dict[str, SessionRecord] = {}
+        for job in self.live_jobs.values():
+            target = self.running if job.state == "running" else self.queued
+            target.setdefault(job.backend, []).append(job)
         self.active: dict[str, list[SessionRecord]] = {}
-        for session in world.sessions:
-            self.sessions[session.id] = session
+        for session in self.live_sessions.values():
             if session.state == "active":
                 self.active.setdefault(session.backend, []).append(session)
-        self.changed_jobs, self.lost_jobs = _changed(previous.jobs if previous else None, world.jobs)
-        self.changed_sessions, self.lost_sessions = _changed(
-            previous.sessions if previous else None, world.sessions
-        )
         if previous is None:
             self.recent_jobs = list(world.jobs)
             self.recent_sessions = list(world.sessions)
         else:
-            self.recent_jobs = [j for j in world.jobs if j.state not in FINAL_JOB_STATES]
+            self.recent_jobs = [*self.live_jobs.values()]
             self.recent_jobs += [j for j in self.changed_jobs if j.state in FINAL_JOB_STATES]
-            self.recent_sessions = [s for s in world.sessions if s.state not in FINAL_SESSION_STATES]
+            self.recent_sessions = [*self.live_sessions.values()]
             self.recent_sessions += [s for s in self.changed_sessions if s.state in FINAL_SESSION_STATES]
+
+    def _index_all(self, world: World) -> None:
+        self.jobs = {j.id: j for j in world.jobs}
+        self.sessions = {s.id: s for s in world.sessions}
+        self.live_jobs = {j.id: j for j in world.jobs if j.state not in FINAL_JOB_STATES}
+        self.live_sessions = {s.id: s for s in world.sessions if s.state not in FINAL_SESSION_STATES}
+        self.by_session: dict[str, list[JobRecord]] = {}
+        for job in world.jobs:
+            if job.session is not None:
+                self.by_session.setdefault(job.session, []).append(job)
+        self.stats = {sid: SessionStats(jobs) for sid, jobs in self.by_session.items()}
+
+    def _patch(self, previous: View) -> None:
+        self.jobs = previous.jobs.copy()
+        self.sessions = previous.sessions.copy()
+        self.live_jobs = previous.live_jobs.copy()
+        self.live_sessions = previous.live_sessions.copy()
+        self.by_session = previous.by_session.copy()
+        self.stats = previous.stats.copy()
+        touched: dict[str, None] = {}
+        for job in self.changed_jobs:
+            self.jobs[job.id] = job
+            if job.state in FINAL_JOB_STATES:
+                self.live_jobs.pop(job.id, None)
+            else:
+                self.live_jobs[job.id] = job
+            if job.session is not None:
+                touched[job.session] = None
+        for session in self.changed_sessions:
+            self.sessions[session.id] = session
+            if session.state in FINAL_SESSION_STATES:
+                self.live_sessions.pop(session.id, None)
+            else:
+                self.live_sessions[session.id] = session
+        for session_id in touched:
+            known = self.by_session.get(session_id, [])
+            ids = {j.id for j in known}
+            jobs = [self.jobs[j.id] for j in known]
+            jobs += [j for j in self.changed_jobs if j.session == session_id and j.id not in ids]
+            self.by_session[session_id] = jobs
+            self.stats[session_id] = SessionStats(jobs)
 
     def jobs_of(self, session_id: str) -> list[JobRecord]:
         return self.stats.get(session_id, _NO_STATS).jobs
