@@ -2,8 +2,10 @@
 
 Commands: ``rules`` (the rule catalogue), ``check`` (model-check the default
 configurations and print the report: the main job), ``bench`` (Hypothesis
-throughput on the model). Every command takes ``--json``. Exit status: 0 success,
-1 a rule was violated, 2 bad usage.
+throughput on the model), ``check-trace`` (judge a trace file), ``serve`` (the
+model as an implementation speaking the protocol), ``diagrams`` (regenerate the
+state diagrams). Every command takes ``--json``. Exit status: 0 success, 1 a rule
+was violated (or a trace does not conform), 2 bad usage or an unreadable input.
 """
 
 from __future__ import annotations
@@ -46,7 +48,10 @@ def _seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sessionspec", description=__doc__.split("\n\n")[0])
+    parser = _Parser(
+        prog="sessionspec",
+        description="The executable, model-checked specification of Qiskit Runtime sessions.",
+    )
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     rules = commands.add_parser("rules", help="list the rule catalogue: ID, kind, statement, source")
@@ -65,7 +70,32 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--workers", type=_positive, default=None, help="processes (default: all cores)")
     speed.add_argument("--seed", type=_seed, default=0, help="seed of the first worker (0)")
     speed.add_argument("--json", action="store_true", help="machine-readable report")
+    for name, summary in DELEGATED.items():
+        delegated = commands.add_parser(name, help=summary, add_help=False)
+        delegated.add_argument("arguments", nargs=argparse.REMAINDER, help="see --help of the command")
     return parser
+
+
+DELEGATED = {
+    "check-trace": "judge a trace file (JSON Lines) against the model",
+    "serve": "the model itself as an implementation speaking the protocol on stdin/stdout",
+    "diagrams": "regenerate the state diagrams from the declarations",
+}
+
+
+def _delegate(command: str, arguments: list[str]) -> int:
+    """Commands with their own parsers, in modules of their own."""
+    if command == "check-trace":
+        from sessionspec import check_trace
+
+        return check_trace.main(arguments)
+    if command == "serve":
+        from sessionspec import serve
+
+        return serve.main(arguments)
+    from sessionspec import diagrams
+
+    return diagrams.main(arguments)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,7 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] in DELEGATED:
+        return _delegate(arguments[0], arguments[1:])
+    args = build_parser().parse_args(arguments)
     if args.command is None:
         build_parser().print_help()
         return 2
