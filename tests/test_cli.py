@@ -96,3 +96,11 @@ def test_console_script_runs_and_survives_a_closed_pipe() -> None:
     )
     assert run.stdout.startswith(next(iter(RULES)))
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("name", ["session", "job"])
+def test_readme_embeds_the_generated_mermaid_diagrams(name: str) -> None:
+    """The README's Mermaid blocks are exactly the generated diagrams/*.mmd files."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    generated = (ROOT / "diagrams" / f"{name}.mmd").read_text(encoding="utf-8").rstrip("\n")
+    assert f"```mermaid\n{generated}\n```" in readme, "copy diagrams/*.mmd into the README again"
