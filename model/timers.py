@@ -14,31 +14,36 @@ from __future__ import annotations
 
 from model.config import Number
 from model.transaction import Transaction
-from model.world import ACTIVE, PENDING, RUNNING, World
+from model.world import ACTIVE, INACTIVE, PENDING, RUNNING, World
 
 
 def next_deadline(world: World) -> Number | None:
     """The earliest instant after ``world.now`` at which something is due."""
-    config = world.config
-    due: list[Number] = []
+    now, config = world.now, world.config
+    best: Number | None = None
     for s in world.sessions:
-        if not s.live:
-            continue
-        expires_at = s.expires_at
-        if expires_at is not None:
-            due.append(expires_at)
-        if s.state == ACTIVE and s.idle_since is not None:
-            due.append(s.idle_since + config.interactive_ttl)
-        if s.state == PENDING and not s.got_job and config.pending_timeout is not None:
-            due.append(s.created_at + config.pending_timeout)
+        state = s.state
+        if state in (ACTIVE, INACTIVE):
+            due = s.expires_at
+            if due is not None and due > now and (best is None or due < best):
+                best = due
+            if state == ACTIVE and s.idle_since is not None:
+                due = s.idle_since + config.interactive_ttl
+                if due > now and (best is None or due < best):
+                    best = due
+        elif state == PENDING and not s.got_job and config.pending_timeout is not None:
+            due = s.created_at + config.pending_timeout
+            if due > now and (best is None or due < best):
+                best = due
     for j in world.jobs:
         if j.state == RUNNING and j.started_at is not None:
-            due.append(j.started_at + j.time_limit(config))
+            due = j.started_at + j.time_limit(config)
+            if due > now and (best is None or due < best):
+                best = due
     for r in config.reservations:
-        if r.start > world.now:
-            due.append(r.start)
-    later = [t for t in due if t > world.now]
-    return min(later) if later else None
+        if r.start > now and (best is None or r.start < best):
+            best = r.start
+    return best
 
 
 def fire_due(tx: Transaction) -> None:
