@@ -33,7 +33,7 @@ from invariants import RULES, Kind
 from invariants.checker import violations_of
 from invariants.view import View
 from model.config import Config, Number
-from model.inputs import Input, Submit
+from model.inputs import Input, Submit, input_to_dict
 from model.observations import JobChanged, Observation, Rejected, SessionChanged
 from model.policy import REFERENCE_POLICY
 from model.step import Tick, Transition, fire_instant, transitions
@@ -320,5 +320,5 @@ def _apply_claims(transition: Transition, observed: list[Observation]) -> World:
 def _render(record: Input | Observation) -> str:
     if isinstance(record, JobChanged | SessionChanged | Rejected):
         return describe(record)
-    fields = ", ".join(f"{k}={v}" for k, v in record._asdict().items() if k != "t" and v is not None)
+    fields = ", ".join(f"{k}={v}" for k, v in input_to_dict(record).items() if k not in ("t", "op"))
     return f"t={record.t} {record.op}({fields})"

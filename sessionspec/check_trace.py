@@ -1,0 +1,108 @@
+"""``sessionspec check-trace FILE``: judge a trace file against the model.
+
+Exit status (protocol v1, section 3): 0 the trace conforms; 1 it does not (the first
+offending line, the rule it breaks, what the model expected and what the trace says);
+2 the file cannot be read as a trace, or bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from invariants import RULES
+from sessionspec.oracle import Divergence, Oracle, TraceDiverged
+from sessionspec.tracefile import TraceError, TraceReader
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of judging one trace."""
+
+    name: str
+    lines: int
+    divergence: Divergence | None = None
+    error: TraceError | None = None
+
+    @property
+    def status(self) -> int:
+        if self.error is not None:
+            return 2
+        return 0 if self.divergence is None else 1
+
+    def as_dict(self) -> dict[str, Any]:
+        verdict = ("conforms", "does not conform", "unreadable")[self.status]
+        out: dict[str, Any] = {"trace": self.name, "verdict": verdict, "lines": self.lines}
+        if self.divergence is not None:
+            out["divergence"] = self.divergence.as_dict()
+        if self.error is not None:
+            out["error"] = {"line": self.error.line, "reason": self.error.reason}
+        return out
+
+
+def judge_stream(stream: BinaryIO, name: str) -> Verdict:
+    """Read and judge a whole trace, streaming; never raises on bad input."""
+    reader = TraceReader(stream, name)
+    line = 0
+    try:
+        header = reader.read_header()
+        oracle = Oracle(header.config)
+        for line, record in reader:
+            oracle.feed(line, record)
+        divergence = oracle.finish(line or None)
+    except TraceError as error:
+        return Verdict(name, error.line, error=error)
+    except TraceDiverged as diverged:
+        return Verdict(name, line, diverged.divergence)
+    return Verdict(name, line, divergence)
+
+
+def format_verdict(verdict: Verdict) -> str:
+    if verdict.error is not None:
+        return f"{verdict.name}:{verdict.error.line}: cannot be read as a trace: {verdict.error.reason}"
+    if verdict.divergence is None:
+        return f"{verdict.name}: conforms ({verdict.lines} lines)"
+    d = verdict.divergence
+    rule = RULES.get(d.rule)
+    lines = [
+        f"{verdict.name}:{d.line}: does not conform at t={d.t}: {d.message}",
+        f"  rule      {d.rule}" + (f": {rule.statement}" if rule else ""),
+        f"  expected  {d.expected[0]}",
+        *(f"            {text}" for text in d.expected[1:]),
+        f"  trace     {d.actual[0]}",
+        *(f"            {text}" for text in d.actual[1:]),
+    ]
+    if d.context:
+        lines.append("  context")
+        lines += [f"  {'>' if n == d.line else ' '}{n:6d}  {text}" for n, text in d.context]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="sessionspec check-trace", description="Judge a trace file against the model."
+    )
+    parser.add_argument("file", help="the trace file (JSON Lines), or - for standard input")
+    parser.add_argument("--json", action="store_true", help="machine-readable verdict")
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    try:
+        stream: BinaryIO = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+    except OSError as problem:
+        print(f"sessionspec check-trace: cannot open {args.file}: {problem.strerror}", file=sys.stderr)
+        return 2
+    with stream:
+        verdict = judge_stream(stream, "<stdin>" if args.file == "-" else args.file)
+    if args.json:
+        print(json.dumps(verdict.as_dict(), indent=2))
+    else:
+        print(format_verdict(verdict), file=sys.stdout if verdict.status != 2 else sys.stderr)
+    return verdict.status
+
+
+_ = TraceDiverged  # re-exported for callers that judge records themselves

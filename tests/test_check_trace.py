@@ -1,0 +1,103 @@
+"""`sessionspec check-trace`: exit status, report, and traces written by the model."""
+
+from __future__ import annotations
+
+import io
+import json
+import pathlib
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.config import Config
+from model.step import step
+from model.world import World
+from sessionspec.check_trace import judge_stream, main
+from sessionspec.explore import CONFIGS, TEMPLATES, Context
+from sessionspec.traces import header, record_to_dict, trace_of
+
+EXAMPLE = [
+    {"trace": "sessionspec", "version": 1, "config": {"interactive_ttl": 60}},
+    {"t": 0, "op": "create_session", "session": "s1", "backend": "qpu1"},
+    {"t": 0, "event": "session", "session": "s1", "state": "pending", "accepting": True},
+    {"t": 1, "op": "submit", "job": "j1", "backend": "qpu1", "session": "s1", "max_execution_time": 600},
+    {"t": 1, "event": "job", "job": "j1", "state": "queued"},
+    {"t": 1, "event": "job", "job": "j1", "state": "running"},
+    {"t": 1, "event": "session", "session": "s1", "state": "active", "accepting": True},
+    {"t": 11, "op": "finish_job", "job": "j1", "outcome": "completed"},
+    {"t": 11, "event": "job", "job": "j1", "state": "completed"},
+    {"t": 71, "event": "session", "session": "s1", "state": "inactive", "accepting": True},
+    {"t": 80, "op": "advance"},
+]
+
+
+def _write(path: pathlib.Path, records: list[dict[str, object]]) -> str:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return str(path)
+
+
+def test_conforming_trace_exits_0(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The protocol's example trace conforms: exit 0 and a one-line verdict."""
+    assert main([_write(tmp_path / "ok.jsonl", EXAMPLE)]) == 0
+    assert "conforms" in capsys.readouterr().out
+
+
+def test_divergence_exits_1_with_line_rule_and_context(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A trace that drops the deactivation exits 1, naming line, rule, expectation and context."""
+    records = [r for r in EXAMPLE if r.get("state") != "inactive"]
+    assert main([_write(tmp_path / "bad.jsonl", records)]) == 1
+    out = capsys.readouterr().out
+    assert ":10: does not conform" in out and "SES-ITTL-DEACTIVATE" in out
+    assert "t=71 session s1 -> inactive" in out and "context" in out
+
+
+def test_json_verdict(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--json prints the verdict, the divergence's line and rule, machine-readably."""
+    records = [r for r in EXAMPLE if r.get("state") != "inactive"]
+    assert main(["--json", _write(tmp_path / "bad.jsonl", records)]) == 1
+    verdict = json.loads(capsys.readouterr().out)
+    assert verdict["verdict"] == "does not conform"
+    assert (verdict["divergence"]["line"], verdict["divergence"]["rule"]) == (10, "SES-ITTL-DEACTIVATE")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not json\n",
+        b'{"t": 0, "op": "nope"}\n',
+        b'{"t": 5, "op": "advance"}\n{"t": 1, "op": "advance"}\n',
+    ],
+)
+def test_unreadable_traces_exit_2(
+    content: bytes, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file that is not a trace exits 2 with the line number and a reason."""
+    path = tmp_path / "broken.jsonl"
+    path.write_bytes(content)
+    assert main([str(path)]) == 2
+    assert "cannot be read as a trace" in capsys.readouterr().err
+
+
+def test_missing_file_and_bad_usage_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that cannot be opened, or no file at all, is bad usage: exit 2."""
+    assert main(["/no/such/trace.jsonl"]) == 2
+    assert main([]) == 2
+
+
+@settings(max_examples=40)
+@given(config=st.sampled_from(CONFIGS), actions=st.lists(st.sampled_from(TEMPLATES), max_size=40))
+def test_traces_the_model_writes_conform(config: Config, actions: list[object]) -> None:
+    """Any run of the model, written as a trace file, is judged to conform."""
+    world, ctx, inputs = World.empty(config), Context(), []
+    for action in actions:
+        inp = action.resolve(world, ctx)  # type: ignore[attr-defined]
+        inputs.append(inp)
+        world = step(world, inp, trusted=True).world
+    lines = [header(World.empty(config)), *(record_to_dict(r) for r in trace_of(World.empty(config), inputs))]
+    data = "".join(json.dumps(r) + "\n" for r in lines).encode()
+    verdict = judge_stream(io.BytesIO(data), "generated")
+    assert verdict.status == 0, verdict.as_dict()
