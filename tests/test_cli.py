@@ -104,3 +104,16 @@ def test_readme_embeds_the_generated_mermaid_diagrams(name: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     generated = (ROOT / "diagrams" / f"{name}.mmd").read_text(encoding="utf-8").rstrip("\n")
     assert f"```mermaid\n{generated}\n```" in readme, "copy diagrams/*.mmd into the README again"
+
+
+def test_readme_worked_example_is_the_real_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's check-trace example shows exactly what check-trace prints for that file."""
+    from sessionspec import check_trace
+
+    monkeypatch.chdir(ROOT)
+    assert check_trace.main(["docs/example-nonconforming.jsonl"]) == 1
+    report = capsys.readouterr().out.rstrip("\n")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert report in readme, "paste the new report into the README's worked example"
