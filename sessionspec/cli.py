@@ -3,9 +3,12 @@
 Commands: ``rules`` (the rule catalogue), ``check`` (model-check the default
 configurations and print the report: the main job), ``bench`` (Hypothesis
 throughput on the model), ``check-trace`` (judge a trace file), ``serve`` (the
-model as an implementation speaking the protocol), ``diagrams`` (regenerate the
-state diagrams). Every command takes ``--json``. Exit status: 0 success, 1 a rule
-was violated (or a trace does not conform), 2 bad usage or an unreadable input.
+model as an implementation speaking the protocol), ``conform`` (run the
+conformance suite against an implementation), ``scenarios`` (list its scenario
+library), ``diagrams`` (regenerate the state diagrams). Every command takes
+``--json``. Exit status: 0 success; 1 a rule was violated (or a trace or an
+implementation does not conform); 2 bad usage or an unreadable input; 3 (conform
+only) the implementation broke the protocol.
 """
 
 from __future__ import annotations
@@ -79,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 DELEGATED = {
     "check-trace": "judge a trace file (JSON Lines) against the model",
     "serve": "the model itself as an implementation speaking the protocol on stdin/stdout",
+    "conform": "run the conformance suite against an implementation: conform [options] -- COMMAND...",
+    "scenarios": "list the conformance scenario library (one or more per rule)",
     "diagrams": "regenerate the state diagrams from the declarations",
 }
 
@@ -93,6 +98,14 @@ def _delegate(command: str, arguments: list[str]) -> int:
         from sessionspec import serve
 
         return serve.main(arguments)
+    if command == "conform":
+        from sessionspec import conform
+
+        return conform.main(arguments)
+    if command == "scenarios":
+        from sessionspec import scenarios
+
+        return scenarios.scenarios_main(arguments)
     from sessionspec import diagrams
 
     return diagrams.main(arguments)
