@@ -8,6 +8,7 @@ offending line, the rule it breaks, what the model expected and what the trace s
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from dataclasses import dataclass
@@ -87,17 +88,33 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("file", help="the trace file (JSON Lines), or - for standard input")
     parser.add_argument("--json", action="store_true", help="machine-readable verdict")
+    parser.add_argument(
+        "--timeline", metavar="FILE", help="also draw the trace (.svg or .png), violation marked"
+    )
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:
         return int(stop.code or 0)
+    name = "<stdin>" if args.file == "-" else args.file
     try:
-        stream: BinaryIO = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
+        if args.file == "-" and args.timeline:
+            data = sys.stdin.buffer.read()  # read once: judged here, drawn below
+            stream: BinaryIO = io.BytesIO(data)
+        else:
+            stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as problem:
         print(f"sessionspec check-trace: cannot open {args.file}: {problem.strerror}", file=sys.stderr)
         return 2
     with stream:
-        verdict = judge_stream(stream, "<stdin>" if args.file == "-" else args.file)
+        verdict = judge_stream(stream, name)
+    if args.timeline and verdict.status != 2:
+        from sessionspec.timeline import draw_trace
+
+        try:
+            draw_trace(data if args.file == "-" else args.file, args.timeline, name)
+        except (OSError, ValueError) as problem:
+            print(f"sessionspec check-trace: cannot draw {args.timeline}: {problem}", file=sys.stderr)
+            return 2
     if args.json:
         print(json.dumps(verdict.as_dict(), indent=2))
     else:

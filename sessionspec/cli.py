@@ -5,7 +5,8 @@ configurations and print the report: the main job), ``bench`` (Hypothesis
 throughput on the model), ``check-trace`` (judge a trace file), ``serve`` (the
 model as an implementation speaking the protocol), ``conform`` (run the
 conformance suite against an implementation), ``scenarios`` (list its scenario
-library), ``diagrams`` (regenerate the state diagrams). Every command takes
+library), ``diagrams`` (regenerate the state diagrams), ``timeline`` (draw a
+trace). Every command takes
 ``--json``. Exit status: 0 success; 1 a rule was violated (or a trace or an
 implementation does not conform); 2 bad usage or an unreadable input; 3 (conform
 only) the implementation broke the protocol.
@@ -85,6 +86,7 @@ DELEGATED = {
     "conform": "run the conformance suite against an implementation: conform [options] -- COMMAND...",
     "scenarios": "list the conformance scenario library (one or more per rule)",
     "diagrams": "regenerate the state diagrams from the declarations",
+    "timeline": "draw a trace as a timeline (SVG or PNG): jobs, session states, deadlines, violations",
 }
 
 
@@ -106,6 +108,10 @@ def _delegate(command: str, arguments: list[str]) -> int:
         from sessionspec import scenarios
 
         return scenarios.scenarios_main(arguments)
+    if command == "timeline":
+        from sessionspec import timeline
+
+        return timeline.main(arguments)
     from sessionspec import diagrams
 
     return diagrams.main(arguments)

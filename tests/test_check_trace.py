@@ -101,3 +101,20 @@ def test_traces_the_model_writes_conform(config: Config, actions: list[object]) 
     data = "".join(json.dumps(r) + "\n" for r in lines).encode()
     verdict = judge_stream(io.BytesIO(data), "generated")
     assert verdict.status == 0, verdict.as_dict()
+
+
+def test_timeline_option_draws_the_judged_trace(tmp_path: pathlib.Path) -> None:
+    """--timeline FILE draws the trace with its first violation marked, and keeps the verdict."""
+    records = [*EXAMPLE[:9], {"t": 20, "op": "submit", "job": "p1", "backend": "qpu1"}]
+    records += [
+        {"t": 20, "event": "job", "job": "p1", "state": "queued"},
+        {"t": 20, "event": "job", "job": "p1", "state": "running"},
+    ]
+    picture = tmp_path / "bad.svg"
+    assert main(["--timeline", str(picture), _write(tmp_path / "bad.jsonl", records)]) == 1
+    assert "SES-ITTL-HOLD" in picture.read_text(encoding="utf-8")
+
+
+def test_timeline_to_an_unknown_format_is_bad_usage(tmp_path: pathlib.Path) -> None:
+    """--timeline with a suffix other than .svg or .png exits 2."""
+    assert main(["--timeline", str(tmp_path / "x.gif"), _write(tmp_path / "ok.jsonl", EXAMPLE)]) == 2
