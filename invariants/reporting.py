@@ -160,10 +160,12 @@ def nothing_lost(tr: Transition, before: View, after: View) -> Iterator[str]:
     for session_id in after.lost_sessions:
         yield f"session {session_id} disappeared from the world"
     cause = tr.cause
-    for job_id in {j.id for j in after.changed_jobs} - before.jobs.keys():
-        if not (isinstance(cause, Submit) and cause.job == job_id):
-            yield f"job {job_id} appeared without a submission"
-    for session_id in {s.id for s in after.changed_sessions} - before.sessions.keys():
-        creates = isinstance(cause, CreateSession) or (isinstance(cause, Submit) and cause.start_session)
-        if not (creates and getattr(cause, "session", None) == session_id):
-            yield f"session {session_id} appeared without being created"
+    for job in after.changed_jobs:
+        if job.id not in before.jobs and not (isinstance(cause, Submit) and cause.job == job.id):
+            yield f"job {job.id} appeared without a submission"
+    creates = isinstance(cause, CreateSession) or (isinstance(cause, Submit) and cause.start_session)
+    for session in after.changed_sessions:
+        if session.id in before.sessions:
+            continue
+        if not (creates and getattr(cause, "session", None) == session.id):
+            yield f"session {session.id} appeared without being created"

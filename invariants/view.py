@@ -208,12 +208,8 @@ def _changed(old: tuple[R, ...] | None, new: tuple[R, ...]) -> tuple[list[R], li
 
 def expected_max_ttl(session: SessionRecord, first_job: JobRecord, config: Config) -> Number:
     """min(system limit, the session's max_time, else the first job's max_execution_time)."""
-    limits = [config.system_max_ttl]
-    if session.max_time is not None:
-        limits.append(session.max_time)
-    elif first_job.max_execution_time is not None:
-        limits.append(first_job.max_execution_time)
-    return min(limits)
+    own = session.max_time if session.max_time is not None else first_job.max_execution_time
+    return config.system_max_ttl if own is None or own >= config.system_max_ttl else own
 
 
 def expected_time_limit(job: JobRecord, config: Config) -> Number:

@@ -91,7 +91,8 @@ def transitions(
         tx = fire_instant(world, due, policy)
         yield Transition(world, Tick(due), tx.world, tuple(tx.observations), tuple(tx.fired))
         world = tx.world
-    world = world._replace(now=inp.t)
+    if world.now != inp.t:
+        world = world._replace(now=inp.t)
     tx = Transaction(world)
     rejection = HANDLERS[type(inp)](tx, inp)
     if rejection is not None:

@@ -240,6 +240,18 @@ def _templates() -> Iterator[Any]:
 TEMPLATES = tuple(_templates())
 
 
+class _Noted:
+    """A note Hypothesis formats only when it reports it (the failing example)."""
+
+    __slots__ = ("inp",)
+
+    def __init__(self, inp: Input) -> None:
+        self.inp = inp
+
+    def __repr__(self) -> str:
+        return f"input: {self.inp}"
+
+
 class ModelExploration(RuleBasedStateMachine):
     """Hypothesis drives the model; every rule is checked on every transition.
 
@@ -266,7 +278,7 @@ class ModelExploration(RuleBasedStateMachine):
     def act(self, action: Any) -> None:
         assert self.checker is not None
         inp = action.resolve(self.checker.world, self.ctx)
-        note(f"input: {inp}")
+        note(_Noted(inp))
         self.steps += 1
         seen = len(self.checker.history)
         try:
