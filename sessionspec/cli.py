@@ -19,60 +19,36 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 from invariants import RULES
 from sessionspec import bench
+from sessionspec.arguments import Parser, integer, whole_number
 from sessionspec.runner import ExplorationReport, explore
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that exits with status 2 and a one-line hint, never a traceback."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: {message}\n(run '{self.prog} --help' for the options)\n")
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is too small: give 1 or more")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="sessionspec",
         description="The executable, model-checked specification of Qiskit Runtime sessions.",
     )
-    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     rules = commands.add_parser("rules", help="list the rule catalogue: ID, kind, statement, source")
     rules.add_argument("--json", action="store_true", help="machine-readable output")
     rules.add_argument("--markdown", action="store_true", help="a Markdown table (as in the README)")
 
     check = commands.add_parser("check", help="model-check the default configurations (main job)")
-    check.add_argument("--examples", type=_positive, default=600, help="Hypothesis examples (600)")
-    check.add_argument("--steps", type=_positive, default=50, help="steps per example (50)")
-    check.add_argument("--seed", type=_seed, default=0, help="seed of the run, for replay (0)")
+    check.add_argument("--examples", type=whole_number(1), default=600, help="Hypothesis examples (600)")
+    check.add_argument("--steps", type=whole_number(1), default=50, help="steps per example (50)")
+    check.add_argument("--seed", type=integer, default=0, help="seed of the run, for replay (0)")
     check.add_argument("--json", action="store_true", help="machine-readable report")
 
     speed = commands.add_parser("bench", help="Hypothesis throughput on the model, in steps per second")
-    speed.add_argument("--examples", type=_positive, default=300, help="examples per worker (300)")
-    speed.add_argument("--steps", type=_positive, default=50, help="steps per example (50)")
-    speed.add_argument("--workers", type=_positive, default=None, help="processes (default: all cores)")
-    speed.add_argument("--seed", type=_seed, default=0, help="seed of the first worker (0)")
+    speed.add_argument("--examples", type=whole_number(1), default=300, help="examples per worker (300)")
+    speed.add_argument("--steps", type=whole_number(1), default=50, help="steps per example (50)")
+    speed.add_argument("--workers", type=whole_number(1), default=None, help="processes (default: all cores)")
+    speed.add_argument("--seed", type=integer, default=0, help="seed of the first worker (0)")
     speed.add_argument("--json", action="store_true", help="machine-readable report")
     for name, summary in DELEGATED.items():
         delegated = commands.add_parser(name, help=summary, add_help=False)

@@ -50,7 +50,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, NoReturn, Protocol
+from typing import IO, Any, Protocol
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
@@ -63,6 +63,7 @@ from model.inputs import CloseSession, Input, input_from_dict, input_to_dict
 from model.step import step
 from model.timers import next_deadline
 from model.world import World
+from sessionspec.arguments import Parser, integer, seconds, whole_number
 from sessionspec.check_trace import Verdict, format_verdict
 from sessionspec.explore import CONFIGS, TEMPLATES, Context
 from sessionspec.oracle import FALLBACK_RULE, Divergence, Oracle, TraceDiverged
@@ -887,41 +888,8 @@ def run_suite(
 USAGE = "sessionspec conform [options] -- COMMAND [ARG...]"
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: {message}\n(run '{self.prog} --help' for the options)\n")
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is negative")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
-    return value
-
-
-def _integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="sessionspec conform",
         usage=USAGE,
         description=(
@@ -932,21 +900,22 @@ def build_parser() -> argparse.ArgumentParser:
             "usage; 3 the implementation broke the protocol."
         ),
     )
-    parser.add_argument(
-        "--seed", type=_integer, default=0, help="seed of the generated phase, for replay (0)"
-    )
+    parser.add_argument("--seed", type=integer, default=0, help="seed of the generated phase, for replay (0)")
     parser.add_argument(
         "--examples",
-        type=_count,
+        type=whole_number(0),
         default=DEFAULT_EXAMPLES,
         help=f"generated input sequences to try ({DEFAULT_EXAMPLES}; 0 runs the scenarios only)",
     )
     parser.add_argument(
-        "--steps", type=_count, default=DEFAULT_STEPS, help=f"at most this many inputs each ({DEFAULT_STEPS})"
+        "--steps",
+        type=whole_number(0),
+        default=DEFAULT_STEPS,
+        help=f"at most this many inputs each ({DEFAULT_STEPS})",
     )
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=seconds,
         default=DEFAULT_TIMEOUT,
         help=f"seconds to wait for each reply ({DEFAULT_TIMEOUT:g})",
     )
