@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--steps", type=whole_number(1), default=50, help="steps per example (50)")
     check.add_argument("--seed", type=integer, default=0, help="seed of the run, for replay (0)")
     check.add_argument("--json", action="store_true", help="machine-readable report")
+    check.add_argument("--timeline", metavar="FILE", help="on a violation, draw the failing run (.svg/.png)")
 
     speed = commands.add_parser("bench", help="Hypothesis throughput on the model, in steps per second")
     speed.add_argument("--examples", type=whole_number(1), default=300, help="examples per worker (300)")
@@ -161,7 +162,33 @@ def _check(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         print(format_report(report, args.seed))
+    if args.timeline and report.verdict != "verified" and report.failing_config is not None:
+        status = _draw_failing_run(report, args.timeline)
+        if status:
+            return status
     return 0 if report.verdict == "verified" else 1
+
+
+def _draw_failing_run(report: ExplorationReport, path: str) -> int:
+    """Write the shrunk failing run as a trace and draw it; 2 if it cannot be drawn."""
+    from model.world import World
+    from sessionspec.timeline import draw_records
+    from sessionspec.traces import header, record_to_dict, trace_of
+
+    assert report.failing_config is not None
+    start = World.empty(report.failing_config)
+    try:
+        records = [header(start), *(record_to_dict(r) for r in trace_of(start, report.failing_inputs))]
+    except Exception as crash:  # the failing run may crash the model: draw what it reached
+        print(f"sessionspec check: the failing run cannot be replayed to draw it: {crash}", file=sys.stderr)
+        return 2
+    try:
+        draw_records(records, path, "failing run")
+    except (OSError, ValueError) as problem:
+        print(f"sessionspec check: cannot draw {path}: {problem}", file=sys.stderr)
+        return 2
+    print(f"Timeline   {path}")
+    return 0
 
 
 def format_report(report: ExplorationReport, seed: int) -> str:

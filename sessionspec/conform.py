@@ -928,6 +928,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", metavar="DIR", help="where to save failing traces (default: a new temporary directory)"
     )
+    parser.add_argument(
+        "--timeline", metavar="FILE", help="draw the failing trace (.svg or .png), its violation marked"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable report on standard output")
     parser.add_argument("command", nargs="*", help="the implementation's command, after --")
     return parser
@@ -985,6 +988,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(report.as_dict(), indent=2))
     else:
         print(report.format())
+    failure = report.failure
+    if args.timeline and failure is not None and failure.trace_file is not None:
+        from sessionspec.timeline import draw_trace
+
+        try:
+            draw_trace(failure.trace_file, args.timeline)
+        except (OSError, ValueError) as problem:
+            print(f"sessionspec conform: cannot draw {args.timeline}: {problem}", file=sys.stderr)
+            return 2
     return report.status
 
 

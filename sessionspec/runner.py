@@ -24,8 +24,9 @@ from hypothesis.stateful import get_state_machine_test
 from invariants import RULES, RuleViolation
 from model.compiled import JOB, SESSION
 from model.config import Config
+from model.inputs import Input
 from model.observations import JobChanged, SessionChanged
-from model.step import Transition
+from model.step import Tick, Transition
 from sessionspec.explore import CONFIGS, ModelExploration
 
 
@@ -42,6 +43,9 @@ class ExplorationReport:
     edges: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
     states: Counter[tuple[str, str]] = field(default_factory=Counter)
     verdict: str = "verified"
+    # the configuration and inputs of the last example run: the shrunk one after a failure
+    failing_config: Config | None = None
+    failing_inputs: list[Input] = field(default_factory=list)
     violated_rules: tuple[str, ...] = ()
     counterexample: list[str] = field(default_factory=list)
     error: str = ""
@@ -93,9 +97,14 @@ def explore(
         def on_configured(self, config: Config) -> None:
             report.examples += 1
             report.configs[CONFIGS.index(config)] += 1
+            report.failing_config, report.failing_inputs = config, []
 
         def on_step(self, transitions: list[Transition]) -> None:
             report.steps += 1
+            if transitions:
+                report.failing_inputs.append(
+                    next(t.cause for t in transitions if not isinstance(t.cause, Tick))
+                )
             _record(report, transitions)
             now = time.perf_counter()
             if progress is not None and now - last_progress[0] > 5.0:

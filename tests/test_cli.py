@@ -117,3 +117,17 @@ def test_readme_worked_example_is_the_real_report(
     report = capsys.readouterr().out.rstrip("\n")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert report in readme, "paste the new report into the README's worked example"
+
+
+def test_check_timeline_draws_the_shrunk_failing_run(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a violation, `check --timeline FILE` draws the shrunk failing run."""
+    from sessionspec.mutants import MUTANTS
+
+    picture = tmp_path / "failing.svg"
+    with MUTANTS["fair-share-during-ittl"].applied():
+        status = main(["check", "--examples", "300", "--timeline", str(picture)])
+    assert status == 1
+    assert "Timeline" in capsys.readouterr().out
+    assert picture.read_text(encoding="utf-8").startswith("<?xml")

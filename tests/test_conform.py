@@ -367,3 +367,13 @@ def test_scenarios_command_lists_and_shows(capsys: pytest.CaptureFixture[str]) -
     assert scenarios.scenarios_main(["deactivation-is-reported"]) == 0
     assert '"op": "finish_job"' in capsys.readouterr().out
     assert scenarios.scenarios_main(["no-such-scenario"]) == 2
+
+
+def test_timeline_option_draws_the_failing_trace(tmp_path: pathlib.Path) -> None:
+    """conform --timeline FILE draws the failing trace with its rule marked."""
+    from sessionspec.conform import main
+
+    picture = tmp_path / "failure.svg"
+    argv = ["--timeline", str(picture), "--examples", "0", "--out", str(tmp_path), "--"]
+    assert main([*argv, *faulty("plain-job-during-ittl-hold")]) == 1
+    assert "SES-ITTL-HOLD" in picture.read_text(encoding="utf-8")
