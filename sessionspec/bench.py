@@ -79,3 +79,70 @@ def format_result(result: dict[str, Any]) -> str:
             f"  verdict: {result['verdict']}",
         ]
     )
+
+
+def trace_benchmark(lines: int, seed: int = 0) -> dict[str, Any]:
+    """check-trace speed on a generated trace of about ``lines`` lines, and at a quarter of it.
+
+    Reports lines per second, the ratio to merely parsing each line's JSON, and the
+    growth of the process's peak memory, so a slowdown or a leak as traces grow shows.
+    """
+    return {"sizes": [_judge_timing(size, seed) for size in (max(1, lines // 4), lines)]}
+
+
+def _judge_timing(lines: int, seed: int) -> dict[str, Any]:
+    import io
+    import json
+    import random
+    import tracemalloc
+
+    from model.inputs import Input
+    from model.step import step
+    from model.world import World
+    from sessionspec.check_trace import judge_stream
+    from sessionspec.explore import CONFIGS, TEMPLATES, Context
+    from sessionspec.traces import header, record_to_dict, trace_of
+
+    rng, config = random.Random(seed), CONFIGS[0]
+    inputs: list[Input] = []
+    world, ctx = World.empty(config), Context()
+    start = World.empty(config)
+    while 2 * len(inputs) < lines:  # an input brings about two lines with its observations
+        inp = rng.choice(TEMPLATES).resolve(world, ctx)
+        inputs.append(inp)
+        world = step(world, inp, trusted=True).world
+    chunks = [json.dumps(header(start))]
+    chunks += [json.dumps(record_to_dict(r)) for r in trace_of(start, inputs)]
+    data = ("\n".join(chunks) + "\n").encode()
+    count = len(chunks)
+    began = time.perf_counter()
+    for line in data.splitlines():
+        json.loads(line)
+    parse = time.perf_counter() - began
+    began = time.perf_counter()
+    verdict = judge_stream(io.BytesIO(data), "generated")
+    judge = time.perf_counter() - began
+    tracemalloc.start()  # a second, traced run: the peak the judge itself allocates
+    judge_stream(io.BytesIO(data), "generated")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return {
+        "lines": count,
+        "verdict": ("conforms", "does not conform", "unreadable")[verdict.status],
+        "json_parse_seconds": round(parse, 3),
+        "check_trace_seconds": round(judge, 3),
+        "lines_per_second": round(count / judge, 1),
+        "ratio_to_json_parse": round(judge / parse, 1),
+        "judge_peak_memory_kib": peak // 1024,
+    }
+
+
+def format_trace_result(result: dict[str, Any]) -> str:
+    lines = ["check-trace on generated traces (target: 200,000 lines/s, at most 3x JSON parsing)"]
+    for size in result["sizes"]:
+        lines.append(
+            f"  {size['lines']:8d} lines  {size['check_trace_seconds']:7.2f}s  "
+            f"{size['lines_per_second']:9.0f} lines/s  {size['ratio_to_json_parse']:6.1f}x JSON parsing  "
+            f"peak {size['judge_peak_memory_kib']} KiB  ({size['verdict']})"
+        )
+    return "\n".join(lines)

@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--steps", type=whole_number(1), default=50, help="steps per example (50)")
     speed.add_argument("--workers", type=whole_number(1), default=None, help="processes (default: all cores)")
     speed.add_argument("--seed", type=integer, default=0, help="seed of the first worker (0)")
+    speed.add_argument(
+        "--trace",
+        type=whole_number(1),
+        metavar="LINES",
+        default=None,
+        help="instead, time check-trace on generated traces of LINES (and LINES/4) lines",
+    )
     speed.add_argument("--json", action="store_true", help="machine-readable report")
     for name, summary in DELEGATED.items():
         delegated = commands.add_parser(name, help=summary, add_help=False)
@@ -220,6 +227,10 @@ def format_report(report: ExplorationReport, seed: int) -> str:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.trace is not None:
+        timing = bench.trace_benchmark(args.trace, args.seed)
+        print(json.dumps(timing, indent=2) if args.json else bench.format_trace_result(timing))
+        return 0
     result: dict[str, Any] = bench.run(args.examples, args.steps, args.workers, args.seed)
     if args.json:
         print(json.dumps(result, indent=2))

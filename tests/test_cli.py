@@ -131,3 +131,14 @@ def test_check_timeline_draws_the_shrunk_failing_run(
     assert status == 1
     assert "Timeline" in capsys.readouterr().out
     assert picture.read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_bench_trace_reports_speed_ratio_and_memory(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sessionspec bench --trace N --json` times check-trace against JSON parsing at two sizes."""
+    assert main(["bench", "--trace", "400", "--json"]) == 0
+    sizes = json.loads(capsys.readouterr().out)["sizes"]
+    assert len(sizes) == 2 and sizes[0]["lines"] < sizes[1]["lines"]
+    for size in sizes:
+        assert size["verdict"] == "conforms"
+        assert size["lines_per_second"] > 0 and size["ratio_to_json_parse"] > 0
+        assert size["judge_peak_memory_kib"] > 0
