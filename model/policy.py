@@ -56,11 +56,4 @@ class LeastUsedInstancePolicy:
         return best
 
 
-class FifoPolicy:
-    """The oldest waiting job first, whatever its instance."""
-
-    def choose(self, world: World, backend: str, candidates: tuple[JobRecord, ...]) -> JobRecord:
-        return candidates[0]
-
-
 REFERENCE_POLICY = LeastUsedInstancePolicy()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from model.compiled import JOB, SESSION
+from model.compiled import SESSION
 from model.config import Config, Number
 
 QUEUED, RUNNING = "queued", "running"
@@ -135,7 +135,3 @@ class World(NamedTuple):
 
     def with_job(self, new: JobRecord) -> World:
         return self._replace(jobs=tuple(new if j.id == new.id else j for j in self.jobs))
-
-
-def job_is_final(job: JobRecord) -> bool:
-    return JOB.is_final(job.state)
