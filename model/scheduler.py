@@ -83,10 +83,15 @@ def allowed_starts(world: World, backend: str) -> Candidates | None:
     return Candidates(FAIR_SHARE, waiting) if waiting else None
 
 
+def max_ttl_value(config: Config, max_time: Number | None, first_job_limit: Number | None) -> Number:
+    """min(system limit, the session's own max_time, else its first job's max_execution_time) (D07)."""
+    own = max_time if max_time is not None else first_job_limit
+    return config.system_max_ttl if own is None else min(config.system_max_ttl, own)
+
+
 def max_ttl_for(session: SessionRecord, first_job: JobRecord, config: Config) -> Number:
     """The session's maximum timeout, fixed when its first job starts (decision D07)."""
-    own = session.max_time if session.max_time is not None else first_job.max_execution_time
-    return config.system_max_ttl if own is None else min(config.system_max_ttl, own)
+    return max_ttl_value(config, session.max_time, first_job.max_execution_time)
 
 
 def start_job(tx: Transaction, job: JobRecord) -> None:

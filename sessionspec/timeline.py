@@ -52,6 +52,7 @@ from model.inputs import (
     Submit,
 )
 from model.observations import JobChanged, Observation, Rejected, SessionChanged
+from model.scheduler import max_ttl_value
 from model.world import World
 from sessionspec.check_trace import Verdict
 from sessionspec.oracle import Divergence, Oracle, TraceDiverged
@@ -278,9 +279,7 @@ class TimelineBuilder:
                 job.started = obs.t
             if band is not None and band.first_start is None:
                 band.first_start = obs.t
-                own = band.max_time if band.max_time is not None else job.max_execution_time
-                system = self.config.system_max_ttl
-                band.max_ttl = system if own is None else min(system, own)
+                band.max_ttl = max_ttl_value(self.config, band.max_time, job.max_execution_time)
         elif obs.state in FINAL_JOB_STATES and job.ended is None:
             job.ended = obs.t
             if band is not None and job.job in self.unfinished:
