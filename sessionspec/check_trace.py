@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from invariants import RULES
-from sessionspec.oracle import Divergence, Oracle, TraceDiverged
+from sessionspec.fast_oracle import FastOracle
+from sessionspec.oracle import Divergence, TraceDiverged
 from sessionspec.tracefile import TraceError, TraceReader
 
 
@@ -48,16 +49,21 @@ def judge_stream(stream: BinaryIO, name: str) -> Verdict:
     """Read and judge a whole trace, streaming; never raises on bad input."""
     reader = TraceReader(stream, name)
     line = 0
+    oracle: FastOracle | None = None
     try:
         header = reader.read_header()
-        oracle = Oracle(header.config)
+        oracle = FastOracle(header.config)
+        feed = oracle.feed
         for line, record in reader:
-            oracle.feed(line, record)
+            feed(line, record)
         divergence = oracle.finish(line or None)
     except TraceError as error:
         return Verdict(name, error.line, error=error)
     except TraceDiverged as diverged:
         return Verdict(name, line, diverged.divergence)
+    finally:
+        if oracle is not None:
+            oracle.close()
     return Verdict(name, line, divergence)
 
 

@@ -35,7 +35,7 @@ from invariants.view import View
 from model.config import Config, Number
 from model.inputs import Input, Submit, input_to_dict
 from model.observations import JobChanged, Observation, Rejected, SessionChanged
-from model.policy import REFERENCE_POLICY
+from model.policy import REFERENCE_POLICY, Policy
 from model.step import Tick, Transition, fire_instant, transitions
 from model.timers import next_deadline
 from model.world import JobRecord, SessionRecord, World
@@ -95,16 +95,21 @@ def describe(obs: Observation) -> str:
 
 
 class TracePolicy:
-    """Resolves the scheduler's free choices from what the trace group reports."""
+    """Resolves the scheduler's free choices from what the trace group reports.
 
-    def __init__(self, started: set[str]) -> None:
+    When the group reports none of the candidates as started, ``fallback`` picks
+    (the trace then cannot conform, but the report says which job the model started).
+    """
+
+    def __init__(self, started: set[str], fallback: Policy = REFERENCE_POLICY) -> None:
         self.started = started
+        self.fallback = fallback
 
     def choose(self, world: World, backend: str, candidates: tuple[JobRecord, ...]) -> JobRecord:
         for job in candidates:
             if job.id in self.started:
                 return job
-        return REFERENCE_POLICY.choose(world, backend, candidates)
+        return self.fallback.choose(world, backend, candidates)
 
 
 @dataclass
@@ -118,10 +123,16 @@ class _Group:
 
 
 class Oracle:
-    """Judges a trace record by record; memory stays proportional to the live world."""
+    """Judges a trace record by record, keeping every record the trace ever created.
 
-    def __init__(self, config: Config, context_lines: int = 4) -> None:
+    ``policy`` picks where the trace does not say which job starts (always
+    :data:`~model.policy.REFERENCE_POLICY`, except when :mod:`sessionspec.fast_oracle`
+    hands a divergence over with a world that forgot its ended jobs).
+    """
+
+    def __init__(self, config: Config, context_lines: int = 4, policy: Policy = REFERENCE_POLICY) -> None:
         self.world = World.empty(config)
+        self.policy = policy
         self.group: _Group | None = None
         # The last input, while the group of its effects has not been judged yet.
         self.pending_input: tuple[int, Input] | None = None
@@ -188,12 +199,14 @@ class Oracle:
         self._quiet_ticks(group.t, inclusive=False, line=group.first_line)
         if next_deadline(self.world) != group.t:
             self._diverge(group.first_line, None, (), group.observations, f"nothing is due at t={group.t}")
-        tx = fire_instant(self.world, group.t, TracePolicy(_started(group.observations)))
+        tx = fire_instant(self.world, group.t, TracePolicy(_started(group.observations), self.policy))
         transition = Transition(self.world, Tick(group.t), tx.world, tuple(tx.observations), tuple(tx.fired))
         self._match(transition, group.observations, group.first_line)
 
     def _apply_input(self, inp: Input, observed: list[tuple[int, Observation]], line: int) -> None:
-        produced = list(transitions(self.world, inp, TracePolicy(_started(observed)), trusted=True))
+        produced = list(
+            transitions(self.world, inp, TracePolicy(_started(observed), self.policy), trusted=True)
+        )
         if len(produced) != 1:  # pragma: no cover - deadlines were fired before the input
             raise AssertionError("the oracle fires deadlines before it applies an input")
         self._match(produced[0], observed, line)
@@ -203,7 +216,7 @@ class Oracle:
         while (due := next_deadline(self.world)) is not None and (
             due < until or (inclusive and due == until)
         ):
-            tx = fire_instant(self.world, due, REFERENCE_POLICY)
+            tx = fire_instant(self.world, due, self.policy)
             transition = Transition(self.world, Tick(due), tx.world, tuple(tx.observations), tuple(tx.fired))
             self._match(transition, [], line)
 

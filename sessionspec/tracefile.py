@@ -58,8 +58,10 @@ from typing import IO, Any, NamedTuple
 
 from model.config import Config, identifier, instant
 from model.errors import InvalidInput, SessionSpecError
-from model.inputs import Input, input_from_dict
+from model.inputs import Input
 from model.observations import JobChanged, Observation, Rejected, SessionChanged
+from sessionspec.quick_inputs import input_record
+from sessionspec.quick_lines import quick_record
 
 __all__ = [
     "EVENTS",
@@ -202,6 +204,18 @@ def observation_from_dict(raw: Mapping[str, Any]) -> Observation:
             and type(accepting) is bool
         ):
             return _new(SessionChanged, (t, session, state, accepting))
+    elif event == "rejected" and raw.keys() <= _REJECTED_KEYS:
+        t, op, reason, job, session = get("t"), get("op"), get("reason"), get("job"), get("session")
+        if (
+            (type(t) is int or type(t) is float)
+            and 0 <= t <= _FLOAT_MAX
+            and type(op) is str
+            and op in _INPUT_OP_SET
+            and type(reason) is str
+            and (job is None or (type(job) is str and job))
+            and (session is None or (type(session) is str and session))
+        ):
+            return _new(Rejected, (t, op, reason, job, session))
     return _observation_checked(raw)
 
 
@@ -499,7 +513,7 @@ class TraceReader:
             if "event" in obj:
                 return observation_from_dict(obj)
             if "op" in obj:
-                return input_from_dict(obj)
+                return input_record(obj)
         except InvalidInput as exc:
             raise self._error(line, _invalid_reason(exc, obj), raw) from None
         raise self._error(line, _record_reason(obj, line == 1), raw)
@@ -519,43 +533,46 @@ class TraceReader:
         if self._first is not None:
             obj, raw = self._first
             self._first = None
-            record = self._record(obj, 1, raw)
-            previous = record.t
-            yield 1, record
+            first = self._record(obj, 1, raw)
+            previous = first.t
+            yield 1, first
         # The per-line path: _load and _record inlined, the rare cases sent to methods.
         readline = self._readline
         limit = self.max_line_bytes
         size = limit + 1
         scan = _SCAN
         space = _JSON_SPACE
-        from_input = input_from_dict
+        from_input = input_record
         from_observation = observation_from_dict
         line = 1  # read_header has read line 1
+        quick = quick_record
         while raw := readline(size):
             line += 1
             if len(raw) > limit and raw[-1] != 10:
                 raise self._too_long(raw, line)
-            try:
-                s = raw.decode()
-                obj, end = scan(s, 0)
-            except (ValueError, StopIteration, RecursionError):
-                obj = self._load_slow(raw, line)
-            else:
-                if (
-                    type(obj) is not dict
-                    or len(obj) != s.count(":")
-                    or (end != len(s) and s[end:].strip(space))
-                ):
-                    obj = self._load_slow(raw, line)  # not an object, perhaps a duplicate key, extra data
-            try:
-                if "event" in obj:  # a rejected event has an "op" field too
-                    record = from_observation(obj)
-                elif "op" in obj:
-                    record = from_input(obj)
+            record: Record | None = quick(raw)  # a plainly written line; None: the JSON reader decides
+            if record is None:
+                try:
+                    s = raw.decode()
+                    obj, end = scan(s, 0)
+                except (ValueError, StopIteration, RecursionError):
+                    obj = self._load_slow(raw, line)
                 else:
-                    record = self._record(obj, line, raw)  # raises: neither
-            except InvalidInput as exc:
-                raise self._error(line, _invalid_reason(exc, obj), raw) from None
+                    if (
+                        type(obj) is not dict
+                        or len(obj) != s.count(":")
+                        or (end != len(s) and s[end:].strip(space))
+                    ):
+                        obj = self._load_slow(raw, line)  # not an object, perhaps a duplicate key, extra data
+                try:
+                    if "event" in obj:  # a rejected event has an "op" field too
+                        record = from_observation(obj)
+                    elif "op" in obj:
+                        record = from_input(obj)
+                    else:
+                        record = self._record(obj, line, raw)  # raises: neither
+                except InvalidInput as exc:
+                    raise self._error(line, _invalid_reason(exc, obj), raw) from None
             t = record.t
             if t < previous:
                 raise self._error(
