@@ -12,8 +12,9 @@ than 18 digits) is kept as itself.
 (True, False, True, True)
 >>> "j1" in ids, "j2" in ids, "j01" in ids, "job-x" in ids
 (True, False, True, True)
->>> len(ids)
-3
+>>> ids.discard("j1")
+>>> "j1" in ids, len(ids)
+(False, 2)
 """
 
 from __future__ import annotations
@@ -29,55 +30,43 @@ _MAX_DIGITS = 18
 class IdSet:
     """Remembers every id added; ``add`` says whether the id is new."""
 
-    __slots__ = ("_chunks", "_count", "_last", "_others")
+    __slots__ = ("_chunks", "_count", "_others")
 
     def __init__(self) -> None:
         self._chunks: dict[tuple[str, int], bytearray | bytes] = {}
         self._others: set[str] = set()
         self._count = 0
-        # The last id located and where its bit is: "is it new?" is usually followed by "add it".
-        self._last: tuple[str, tuple[str, int, int, int] | None] = ("", None)
 
     def __len__(self) -> int:
         return self._count
 
-    def _locate(self, value: str) -> tuple[str, int, int, int] | None:
-        """(prefix, chunk number, byte, bit) of a numbered id; None for any other id."""
-        last = self._last
-        if last[0] is value:
-            return last[1]
+    def __contains__(self, value: str) -> bool:
         prefix = value.rstrip(_DIGITS)
         digits = value[len(prefix) :]
         if not digits or len(digits) > _MAX_DIGITS or (digits[0] == "0" and len(digits) > 1):
-            place = None
-        else:
-            number = int(digits)
-            low = number & _CHUNK_MASK
-            place = (prefix, number >> _CHUNK_SHIFT, low >> 3, 1 << (low & 7))
-        self._last = (value, place)
-        return place
-
-    def __contains__(self, value: str) -> bool:
-        place = self._locate(value)
-        if place is None:
             return value in self._others
-        chunk = self._chunks.get(place[:2])
-        return chunk is not None and bool(chunk[place[2]] & place[3])
+        number = int(digits)
+        chunk = self._chunks.get((prefix, number >> _CHUNK_SHIFT))
+        low = number & _CHUNK_MASK
+        return chunk is not None and bool(chunk[low >> 3] & (1 << (low & 7)))
 
     def add(self, value: str) -> bool:
         """Remember ``value``; True if it was not there before."""
-        place = self._locate(value)
-        if place is None:
+        prefix = value.rstrip(_DIGITS)
+        digits = value[len(prefix) :]
+        if not digits or len(digits) > _MAX_DIGITS or (digits[0] == "0" and len(digits) > 1):
             if value in self._others:
                 return False
             self._others.add(value)
             self._count += 1
             return True
-        prefix, number, index, bit = place
-        key = (prefix, number)
+        number = int(digits)
+        key = (prefix, number >> _CHUNK_SHIFT)
         chunk = self._chunks.get(key)
         if chunk is None:
             chunk = self._chunks[key] = bytearray(_CHUNK_BYTES)
+        low = number & _CHUNK_MASK
+        index, bit = low >> 3, 1 << (low & 7)
         byte = chunk[index]
         if byte & bit:
             return False
@@ -87,6 +76,27 @@ class IdSet:
         if byte | bit == 0xFF and chunk == _FULL:
             self._chunks[key] = _FULL
         return True
+
+    def discard(self, value: str) -> None:
+        """Forget ``value`` (just added, for an input refused after all)."""
+        prefix = value.rstrip(_DIGITS)
+        digits = value[len(prefix) :]
+        if not digits or len(digits) > _MAX_DIGITS or (digits[0] == "0" and len(digits) > 1):
+            if value in self._others:
+                self._others.discard(value)
+                self._count -= 1
+            return
+        number = int(digits)
+        key = (prefix, number >> _CHUNK_SHIFT)
+        chunk = self._chunks.get(key)
+        low = number & _CHUNK_MASK
+        index, bit = low >> 3, 1 << (low & 7)
+        if chunk is None or not chunk[index] & bit:
+            return
+        if not isinstance(chunk, bytearray):
+            chunk = self._chunks[key] = bytearray(chunk)
+        chunk[index] &= ~bit
+        self._count -= 1
 
     def memory_chunks(self) -> int:
         """How many bitmaps are held (full chunks excluded): what the set costs beyond its markers."""

@@ -72,6 +72,7 @@ Retired = tuple[Any, ...]
 _JOB_FINALS = JOB.finals
 _SESSION_FINALS = SESSION.finals
 _WAITING = (PENDING, INACTIVE)  # sessions whose jobs go through the fair-share queue
+_UNKNOWN = object()
 
 
 class UnreportedStart(Exception):
@@ -97,6 +98,9 @@ class LiveWorld:
         self.usage = UsageLedger()
         self.keys: list[Key] = []
         self._retire = retire
+        # The next deadline, as last found: it holds until a transition changes a record
+        # (a deadline later than the clock cannot have passed without a transition).
+        self._next_due: object = _UNKNOWN
         self._reservations = config.reservations
         self._seq = 0
         self._dirty: set[str] = set()  # backends whose queue, jobs or sessions changed
@@ -124,10 +128,14 @@ class LiveWorld:
     def next_deadline(self) -> Number | None:
         """The earliest instant after now at which something is due (:func:`model.timers.next_deadline`)."""
         now = self.now
+        known = self._next_due
+        if known is not _UNKNOWN and (known is None or known > now):  # type: ignore[operator]
+            return known  # type: ignore[return-value]
         best = self.deadlines.next_after(now)
         for r in self._reservations:  # last and strictly earlier only, as the model meets them
             if r.start > now and (best is None or r.start < best):
                 best = r.start
+        self._next_due = best
         return best
 
     def tick(self, t: Number, started: Collection[str]) -> list[Key]:
@@ -165,6 +173,8 @@ class LiveWorld:
         if self._ended:
             for record in self._ended:
                 if isinstance(record, LiveJob):
+                    if self.jobs.get(record.id) is not record:
+                        continue  # retired already, with its session
                     session = record.session
                     if session is None:
                         self._retire_job(record)
@@ -176,8 +186,10 @@ class LiveWorld:
         # Nothing is left to undo: a rollback now changes nothing.
         if self._saved:
             self._saved.clear()
+            self._next_due = _UNKNOWN  # a timer may have started or stopped
         if self._created:
             self._created.clear()
+            self._next_due = _UNKNOWN
         self._now_before = self.now
         self._first_seq = self._seq
 
@@ -252,6 +264,12 @@ class LiveWorld:
             del self.jobs[job.id]
         if self._retire is not None:
             self._retire(("session", session.fields(), [job.fields() for job in session.jobs]))
+        # Break the session <-> job cycles, so the records are freed as soon as nothing
+        # refers to them, not at the next full garbage collection.
+        for job in session.jobs:
+            job.session = None
+        session.jobs = []
+        session.queued.clear()
 
     # --- firing declared edges (model.transaction) ---------------------------------------
 
@@ -344,20 +362,22 @@ class LiveWorld:
         return False
 
     def _submit(self, inp: Submit) -> bool:
-        if inp.job in self.job_ids:
+        if not self.job_ids.add(inp.job):  # (taken back below if the job is refused after all)
             return True
-        backend = self._backend(inp.backend)
+        backend = self.backends.get(inp.backend) or self._backend(inp.backend)
         session: LiveSession | None = None
         if backend.simulator and inp.start_session:
             pass  # no session on a simulator: the job runs as a plain job (decision D11)
         elif inp.start_session:
             assert inp.session is not None, "validated inputs name the session to start"
             if inp.session in self.session_ids:
+                self.job_ids.discard(inp.job)
                 return True
             session = self._open_session(inp.session, inp.backend, None)
         elif inp.session is not None:
             session = self.sessions.get(inp.session)
             if session is None or not session.accepting or session.backend != inp.backend:
+                self.job_ids.discard(inp.job)
                 return True
         cap = self.config.job_time_cap  # the limit as JobRecord.time_limit gives it (decision D13)
         limit = cap if inp.max_execution_time is None else min(inp.max_execution_time, cap)
@@ -366,7 +386,6 @@ class LiveWorld:
         )
         self._seq += 1
         self._created.append(job)
-        self.job_ids.add(inp.job)
         self.jobs[inp.job] = job
         self.keys.append((inp.job, QUEUED))
         backend.queue.append(job)

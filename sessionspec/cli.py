@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="instead, time check-trace on generated traces of LINES (and LINES/4) lines",
     )
+    speed.add_argument(
+        "--stream",
+        type=bench.streamed_lines,
+        dest="trace",
+        metavar="LINES",
+        help="instead, judge a trace of LINES lines piped from a generator: time and memory",
+    )
     speed.add_argument("--json", action="store_true", help="machine-readable report")
     for name, summary in DELEGATED.items():
         delegated = commands.add_parser(name, help=summary, add_help=False)

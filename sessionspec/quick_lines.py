@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from model.compiled import JOB, SESSION
 from model.inputs import Advance, CancelJob, CancelSession, CloseSession, CreateSession, FinishJob, Submit
 from model.observations import JobChanged, Rejected, SessionChanged
 from sessionspec.traces import Record
@@ -35,6 +36,8 @@ _ID = rb'"([\x20\x21\x23-\x5b\x5d-\x7e]+)"'  # printable ASCII, no quote, no bac
 _TEXT = rb'"([\x20\x21\x23-\x5b\x5d-\x7e]*)"'
 _END = rb"\}[ \t\r]*\n?"
 _OPS = rb"(create_session|submit|close_session|cancel_session|cancel_job|finish_job|advance)"
+_JOB_STATES = rb'"(' + "|".join(JOB.states).encode() + rb')"'
+_SESSION_STATES = rb'"(' + "|".join(SESSION.states).encode() + rb')"'
 
 
 def _field(name: bytes, value: bytes) -> bytes:
@@ -45,45 +48,47 @@ def _optional(name: bytes, value: bytes) -> bytes:
     return rb"(?:" + _field(name, value) + rb")?"
 
 
-_PREFIX = re.compile(rb'\{"t": ?' + _NUMBER + rb', ?"(event|op)": ?"([a-z_]+)"')
+# The time, then the record's kind: an event's name or an input's op.
+_HEAD = re.compile(
+    rb'\{"t": ?(0|[1-9][0-9]{0,14})(\.[0-9]{1,17})?, ?"'
+    rb'(?:event": ?"(job|session|rejected)|op": ?"' + _OPS + rb')"'
+)
 
-_PATTERNS: dict[tuple[bytes, bytes], bytes] = {
-    (b"event", b"job"): _field(b"job", _ID)
-    + _field(b"state", rb'"(queued|running|completed|failed|canceled)"')
-    + _optional(b"reason", _TEXT),
-    (b"event", b"session"): _field(b"session", _ID)
-    + _field(b"state", rb'"(pending|active|inactive|closed|canceled|expired)"')
+_EVENT_PATTERNS = {
+    b"job": _field(b"job", _ID) + _field(b"state", _JOB_STATES) + _optional(b"reason", _TEXT),
+    b"session": _field(b"session", _ID)
+    + _field(b"state", _SESSION_STATES)
     + _field(b"accepting", rb"(true|false)"),
-    (b"event", b"rejected"): _field(b"op", rb'"' + _OPS + rb'"')
+    b"rejected": _field(b"op", rb'"' + _OPS + rb'"')
     + _optional(b"job", _ID)
     + _optional(b"session", _ID)
     + _field(b"reason", _TEXT),
-    (b"op", b"submit"): _field(b"job", _ID)
+}
+_INPUT_PATTERNS = {
+    b"submit": _field(b"job", _ID)
     + _field(b"backend", _ID)
     + _optional(b"session", _ID)
     + _optional(b"start_session", rb"(true|false)")
     + _optional(b"instance", _ID)
     + _optional(b"max_execution_time", _NUMBER),
-    (b"op", b"create_session"): _field(b"session", _ID)
-    + _field(b"backend", _ID)
-    + _optional(b"max_time", _NUMBER),
-    (b"op", b"close_session"): _field(b"session", _ID),
-    (b"op", b"cancel_session"): _field(b"session", _ID),
-    (b"op", b"cancel_job"): _field(b"job", _ID),
-    (b"op", b"finish_job"): _field(b"job", _ID) + _field(b"outcome", rb'"(completed|failed)"'),
-    (b"op", b"advance"): b"",
+    b"create_session": _field(b"session", _ID) + _field(b"backend", _ID) + _optional(b"max_time", _NUMBER),
+    b"close_session": _field(b"session", _ID),
+    b"cancel_session": _field(b"session", _ID),
+    b"cancel_job": _field(b"job", _ID),
+    b"finish_job": _field(b"job", _ID) + _field(b"outcome", rb'"(completed|failed)"'),
+    b"advance": b"",
 }
 
-
-def _number(text: bytes) -> int | float:
-    return float(text) if b"." in text else int(text)
+# The fixed words (states, ops), as the strings the general reader makes of them.
+_WORDS = {word.encode(): word for word in (*JOB.states, *SESSION.states)}
+_WORDS.update((op, op.decode()) for op in _INPUT_PATTERNS)
 
 
 def _duration(text: bytes | None) -> int | float | None:
     """A duration given, or None when absent; raises ValueError for one that is not > 0."""
     if text is None:
         return None
-    value = _number(text)
+    value = float(text) if b"." in text else int(text)
     if value <= 0:
         raise ValueError(text)
     return value
@@ -91,6 +96,18 @@ def _duration(text: bytes | None) -> int | float | None:
 
 def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode()
+
+
+def _job(t: Any, g: tuple[Any, ...]) -> Record:
+    return _new(JobChanged, (t, g[0].decode(), _WORDS[g[1]], None if g[2] is None else g[2].decode()))
+
+
+def _session(t: Any, g: tuple[Any, ...]) -> Record:
+    return _new(SessionChanged, (t, g[0].decode(), _WORDS[g[1]], g[2] == b"true"))
+
+
+def _rejected(t: Any, g: tuple[Any, ...]) -> Record:
+    return _new(Rejected, (t, _WORDS[g[0]], g[3].decode(), _text(g[1]), _text(g[2])))
 
 
 def _submit(t: Any, g: tuple[Any, ...]) -> Record:
@@ -112,43 +129,39 @@ def _submit(t: Any, g: tuple[Any, ...]) -> Record:
     )
 
 
-_BUILD: dict[tuple[bytes, bytes], Callable[[Any, tuple[Any, ...]], Record]] = {
-    (b"event", b"job"): lambda t, g: _new(JobChanged, (t, g[0].decode(), g[1].decode(), _text(g[2]))),
-    (b"event", b"session"): lambda t, g: _new(
-        SessionChanged, (t, g[0].decode(), g[1].decode(), g[2] == b"true")
-    ),
-    (b"event", b"rejected"): lambda t, g: _new(
-        Rejected, (t, g[0].decode(), g[3].decode(), _text(g[1]), _text(g[2]))
-    ),
-    (b"op", b"submit"): _submit,
-    (b"op", b"create_session"): lambda t, g: _new(
-        CreateSession, (t, g[0].decode(), g[1].decode(), _duration(g[2]))
-    ),
-    (b"op", b"close_session"): lambda t, g: _new(CloseSession, (t, g[0].decode())),
-    (b"op", b"cancel_session"): lambda t, g: _new(CancelSession, (t, g[0].decode())),
-    (b"op", b"cancel_job"): lambda t, g: _new(CancelJob, (t, g[0].decode())),
-    (b"op", b"finish_job"): lambda t, g: _new(FinishJob, (t, g[0].decode(), g[1].decode())),
-    (b"op", b"advance"): lambda t, g: _new(Advance, (t,)),
+_Build = Callable[[Any, tuple[Any, ...]], Record]
+_EVENT_BUILDS: dict[bytes, _Build] = {b"job": _job, b"session": _session, b"rejected": _rejected}
+_INPUT_BUILDS: dict[bytes, _Build] = {
+    b"submit": _submit,
+    b"create_session": lambda t, g: _new(CreateSession, (t, g[0].decode(), g[1].decode(), _duration(g[2]))),
+    b"close_session": lambda t, g: _new(CloseSession, (t, g[0].decode())),
+    b"cancel_session": lambda t, g: _new(CancelSession, (t, g[0].decode())),
+    b"cancel_job": lambda t, g: _new(CancelJob, (t, g[0].decode())),
+    b"finish_job": lambda t, g: _new(FinishJob, (t, g[0].decode(), _WORDS[g[1]])),
+    b"advance": lambda t, g: _new(Advance, (t,)),
 }
 
-_REST = {kind: (re.compile(pattern + _END).fullmatch, _BUILD[kind]) for kind, pattern in _PATTERNS.items()}
-_match_prefix = _PREFIX.match
+
+def _compiled(patterns: dict[bytes, bytes], builds: dict[bytes, _Build]) -> dict[bytes, tuple[Any, _Build]]:
+    return {name: (re.compile(pattern + _END).fullmatch, builds[name]) for name, pattern in patterns.items()}
+
+
+_EVENTS = _compiled(_EVENT_PATTERNS, _EVENT_BUILDS)
+_INPUTS = _compiled(_INPUT_PATTERNS, _INPUT_BUILDS)
+_match_head = _HEAD.match
 
 
 def quick_record(raw: bytes) -> Record | None:
     """The record of a plainly written line; ``None`` when the general reader must decide."""
-    head = _match_prefix(raw)
+    head = _match_head(raw)
     if head is None:
         return None
-    time, field, name = head.groups()
-    rest = _REST.get((field, name))
-    if rest is None:
-        return None
-    match, build = rest
+    whole, fraction, event, op = head.groups()
+    match, build = _EVENTS[event] if event is not None else _INPUTS[op]
     found = match(raw, head.end())
     if found is None:
         return None
     try:
-        return build(_number(time), found.groups())
+        return build(int(whole) if fraction is None else float(whole + fraction), found.groups())
     except ValueError:  # a duration not > 0, start_session without a session: let the checks say
         return None
