@@ -78,7 +78,7 @@ class MachineTable:
         core must never ask for a change the declarations do not allow.
         """
         for edge in self._by_source_event.get((state, event), ()):
-            if edge.enabled(facts):
+            if not edge.guards or edge.enabled(facts):
                 return edge.target
         raise UndeclaredTransition(self.name, state, event)
 

@@ -79,10 +79,11 @@ class Deadlines:
 
     def next_after(self, now: Number) -> Number | None:
         """The earliest valid deadline after ``now``, or None."""
-        heap, valid = self._heap, self.valid
+        heap = self._heap
         while heap:
             entry = heap[0]
-            if not valid(entry):
+            # (a running job's time limit, the usual top of the heap, is checked inline)
+            if not (entry[3] == TIME_LIMIT and entry[4].state == "running") and not self.valid(entry):
                 heapq.heappop(heap)
             elif entry[0] <= now:
                 self._overdue.append(heapq.heappop(heap))

@@ -53,14 +53,15 @@ def judge_stream(stream: BinaryIO, name: str) -> Verdict:
     try:
         header = reader.read_header()
         oracle = FastOracle(header.config)
-        feed = oracle.feed
-        for line, record in reader:
-            feed(line, record)
+        take = oracle.take
+        for item in reader:
+            take(item)
+        line = oracle.lines
         divergence = oracle.finish(line or None)
     except TraceError as error:
         return Verdict(name, error.line, error=error)
     except TraceDiverged as diverged:
-        return Verdict(name, line, diverged.divergence)
+        return Verdict(name, oracle.lines if oracle is not None else line, diverged.divergence)
     finally:
         if oracle is not None:
             oracle.close()

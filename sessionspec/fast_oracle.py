@@ -73,25 +73,33 @@ class FastOracle:
 
     def feed(self, line: int, record: Record) -> None:
         """Take the next record of the trace; raise :class:`TraceDiverged` at a divergence."""
+        self.take((line, record))
+
+    def take(self, item: tuple[int, Record]) -> None:
+        """:meth:`feed` for a ``(line, record)`` pair as a reader yields it (kept, not copied)."""
+        line, record = item
         self.lines = line
         t = record.t
         if t > self.end:
             self.end = t
         if type(record) in _OBSERVATIONS:
             group = self.group
-            if group is None or t != group.t:
-                group = self._open_group(line, t)
-            group.observations.append((line, record))  # type: ignore[arg-type]
+            if group is not None and t == group.t:
+                group.observations.append(item)  # type: ignore[arg-type]
+            else:
+                self._open_group(item, t)
         else:  # an input: judge what came before it, and the deadlines up to it
             if self.group is not None:
                 self._close_group()
-            if self.pending_input is not None:
-                self._settle_input()
+            pending = self.pending_input
+            if pending is not None:  # followed by no observation: it must have changed nothing
+                self.pending_input = None
+                self._apply_input(pending[1], [], pending[0])
             due = self.live.next_deadline()
             if due is not None and due <= t:
                 self._quiet_ticks(t, inclusive=True, line=line)
-            self.pending_input = (line, record)  # type: ignore[assignment]
-        self.recent.append((line, record))
+            self.pending_input = item  # type: ignore[assignment]
+        self.recent.append(item)
 
     def finish(self, last_line: int | None = None) -> Divergence | None:
         """The trace ended at its last line's instant: judge what is still open."""
@@ -111,18 +119,19 @@ class FastOracle:
 
     # --- grouping, as Oracle does it ------------------------------------------------------
 
-    def _open_group(self, line: int, t: Number) -> _OpenGroup:
+    def _open_group(self, item: tuple[int, Record], t: Number) -> None:
         """An observation at ``t`` starts a group: of the pending input's effects, or of time's."""
-        self._close_group()
+        if self.group is not None:
+            self._close_group()
         cause = self.pending_input
         if cause is not None and cause[1].t == t:
             self.pending_input = None
-            group = _OpenGroup(t, line, cause)
+            group = _OpenGroup(t, item[0], cause)
         else:
             self._settle_input()
-            group = _OpenGroup(t, line, None)
+            group = _OpenGroup(t, item[0], None)
+        group.observations.append(item)  # type: ignore[arg-type]
         self.group = group
-        return group
 
     def _settle_input(self) -> None:
         """The pending input is followed by no observation: it must have changed nothing."""
@@ -157,9 +166,7 @@ class FastOracle:
             expected = self.live.apply(inp, started)
         except UnreportedStart:
             self._hand_over(("input", inp, observed, line), observed, inp)
-        if len(expected) != len(actual) or (
-            expected != actual if len(expected) < 2 else sorted(expected) != sorted(actual)
-        ):
+        if expected != actual and not _same(expected, actual):
             self._hand_over(("input", inp, observed, line), observed, inp)
         self.live.commit()
 
@@ -184,9 +191,7 @@ class FastOracle:
         cause: Input | None = None,
     ) -> None:
         """Keep the step if the trace reports exactly its changes (as multisets); else hand over."""
-        if len(expected) != len(actual) or (
-            expected != actual if len(expected) < 2 else sorted(expected) != sorted(actual)
-        ):
+        if expected != actual and not _same(expected, actual):
             self._hand_over(step, observed, cause)
         self.live.commit()
 
@@ -221,6 +226,11 @@ def _redo(oracle: Oracle, step: Step) -> None:
     else:
         oracle.group = step[1].reference()
         oracle._close_group()
+
+
+def _same(expected: list[Key], actual: list[Key]) -> bool:
+    """Equal as multisets (lists already found unequal in order)."""
+    return len(expected) == len(actual) > 1 and sorted(expected) == sorted(actual)
 
 
 def _keys(observed: Observed) -> tuple[list[Key], Collection[str]]:
