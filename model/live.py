@@ -73,6 +73,7 @@ _JOB_FINALS = JOB.finals
 _SESSION_FINALS = SESSION.finals
 _WAITING = (PENDING, INACTIVE)  # sessions whose jobs go through the fair-share queue
 _UNKNOWN = object()
+_new = tuple.__new__  # builds a NamedTuple from all its fields without its Python-level __new__
 
 
 class UnreportedStart(Exception):
@@ -275,7 +276,9 @@ class LiveWorld:
 
     def _fire_job(self, job: LiveJob, event: str) -> None:
         target = JOB.fire(job.state, event, None)
-        self._save(job)
+        if job.mark != self._mark:  # self._save(job), inline: this runs for every change of a job
+            job.mark = self._mark
+            self._saved.append((job, (job.state, job.started_at, job.ended_at, job.ended_by)))
         backend = self.backends[job.backend]
         if job.state == RUNNING:
             backend.running -= 1
@@ -298,13 +301,10 @@ class LiveWorld:
     def _fire_session(
         self, session: LiveSession, event: str, *, clear_idle: bool, stop_accepting: bool = False
     ) -> None:
-        expires_at = session.expires_at
-        facts = SessionFacts(
-            unfinished_jobs=session.unfinished,
-            accepting=session.accepting,
-            before_max_ttl=expires_at is None or self.now < expires_at,
-            ever_got_job=session.got_job,
-        )
+        started_at, max_ttl = session.started_at, session.max_ttl
+        before_max_ttl = started_at is None or max_ttl is None or self.now < started_at + max_ttl
+        # SessionFacts(unfinished_jobs, accepting, before_max_ttl, ever_got_job), built directly
+        facts = _new(SessionFacts, (session.unfinished, session.accepting, before_max_ttl, session.got_job))
         target = SESSION.fire(session.state, event, facts)
         self._save(session)
         before = (session.state, session.accepting)

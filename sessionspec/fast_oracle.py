@@ -41,21 +41,6 @@ from sessionspec.traces import Record
 Observed = list[tuple[int, Observation]]
 
 
-class _OpenGroup:
-    """Observations at one instant (the reference's ``_Group``, lighter to make)."""
-
-    __slots__ = ("cause", "first_line", "observations", "t")
-
-    def __init__(self, t: Number, first_line: int, cause: tuple[int, Input] | None) -> None:
-        self.t = t
-        self.first_line = first_line
-        self.cause = cause
-        self.observations: Observed = []
-
-    def reference(self) -> _Group:
-        return _Group(self.t, self.first_line, self.cause, list(self.observations))
-
-
 class FastOracle:
     """Judges a trace record by record; memory follows the live records, not the trace."""
 
@@ -63,7 +48,12 @@ class FastOracle:
         self.config = config
         self.store = RetiredStore()
         self.live = LiveWorld(config, retire=self.store.add)
-        self.group: _OpenGroup | None = None
+        # The open group (observations at one instant), kept as fields, not as an object:
+        # its observations (None: no group is open), instant, first line, and cause.
+        self.observed: Observed | None = None
+        self.group_t: Number = 0
+        self.group_line = 0
+        self.group_cause: tuple[int, Input] | None = None
         # The last input, while the group of its effects has not been judged yet.
         self.pending_input: tuple[int, Input] | None = None
         self.end: Number = 0
@@ -83,13 +73,13 @@ class FastOracle:
         if t > self.end:
             self.end = t
         if type(record) in _OBSERVATIONS:
-            group = self.group
-            if group is not None and t == group.t:
-                group.observations.append(item)  # type: ignore[arg-type]
+            observed = self.observed
+            if observed is not None and t == self.group_t:
+                observed.append(item)  # type: ignore[arg-type]
             else:
                 self._open_group(item, t)
         else:  # an input: judge what came before it, and the deadlines up to it
-            if self.group is not None:
+            if self.observed is not None:
                 self._close_group()
             pending = self.pending_input
             if pending is not None:  # followed by no observation: it must have changed nothing
@@ -121,17 +111,16 @@ class FastOracle:
 
     def _open_group(self, item: tuple[int, Record], t: Number) -> None:
         """An observation at ``t`` starts a group: of the pending input's effects, or of time's."""
-        if self.group is not None:
+        if self.observed is not None:
             self._close_group()
         cause = self.pending_input
-        if cause is not None and cause[1].t == t:
+        if cause is not None:
             self.pending_input = None
-            group = _OpenGroup(t, item[0], cause)
-        else:
-            self._settle_input()
-            group = _OpenGroup(t, item[0], None)
-        group.observations.append(item)  # type: ignore[arg-type]
-        self.group = group
+            if cause[1].t != t:  # the input was followed by no observation: it changed nothing
+                self._apply_input(cause[1], [], cause[0])
+                cause = None
+        self.group_t, self.group_line, self.group_cause = t, item[0], cause
+        self.observed = [item]  # type: ignore[list-item]
 
     def _settle_input(self) -> None:
         """The pending input is followed by no observation: it must have changed nothing."""
@@ -141,22 +130,24 @@ class FastOracle:
             self._apply_input(inp, [], line)
 
     def _close_group(self) -> None:
-        group, self.group = self.group, None
-        if group is None:
+        observed = self.observed
+        if observed is None:
             return
-        if group.cause is not None:
-            self._apply_input(group.cause[1], group.observations, group.first_line)
+        self.observed = None
+        t, line, cause = self.group_t, self.group_line, self.group_cause
+        if cause is not None:
+            self._apply_input(cause[1], observed, line)
             return
-        self._quiet_ticks(group.t, inclusive=False, line=group.first_line)
-        step = ("group", group)
-        if self.live.next_deadline() != group.t:
-            self._hand_over(step, group.observations)  # nothing is due then
-        actual, started = _keys(group.observations)
+        self._quiet_ticks(t, inclusive=False, line=line)
+        step = ("group", t, line, observed)
+        if self.live.next_deadline() != t:
+            self._hand_over(step, observed)  # nothing is due then
+        actual, started = _keys(observed)
         try:
-            expected = self.live.tick(group.t, started)
+            expected = self.live.tick(t, started)
         except UnreportedStart:
-            self._hand_over(step, group.observations)
-        self._confirm(expected, actual, step, group.observations)
+            self._hand_over(step, observed)
+        self._confirm(expected, actual, step, observed)
 
     # --- steps, each confirmed or handed over -----------------------------------------------
 
@@ -209,7 +200,7 @@ class FastOracle:
 
 Step = tuple[Any, ...]
 """What the reference oracle must redo: ``("input", inp, observed, line)``,
-``("quiet", until, inclusive, line)`` or ``("group", group)``."""
+``("quiet", until, inclusive, line)`` or ``("group", t, first line, observed)``."""
 
 _OBSERVATIONS = frozenset({JobChanged, SessionChanged, Rejected})
 _NONE_STARTED: frozenset[str] = frozenset()
@@ -224,7 +215,7 @@ def _redo(oracle: Oracle, step: Step) -> None:
     elif kind == "quiet":
         oracle._quiet_ticks(step[1], inclusive=step[2], line=step[3])
     else:
-        oracle.group = step[1].reference()
+        oracle.group = _Group(step[1], step[2], None, list(step[3]))
         oracle._close_group()
 
 

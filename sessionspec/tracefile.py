@@ -519,70 +519,70 @@ class TraceReader:
         raise self._error(line, _record_reason(obj, line == 1), raw)
 
     def _records(self) -> Iterator[tuple[int, Record]]:
+        # One generator, not two: its frame is resumed once per line.
         try:
             self.read_header()
-            yield from self._read_records()
+            previous: Any = 0
+            if self._first is not None:
+                obj, raw = self._first
+                self._first = None
+                first = self._record(obj, 1, raw)
+                previous = first.t
+                yield 1, first
+            # The per-line path: _load and _record inlined, the rare cases sent to methods.
+            readline = self._readline
+            limit = self.max_line_bytes
+            size = limit + 1
+            scan = _SCAN
+            space = _JSON_SPACE
+            from_input = input_record
+            from_observation = observation_from_dict
+            line = 1  # read_header has read line 1
+            quick = quick_record
+            while raw := readline(size):
+                line += 1
+                if len(raw) > limit and raw[-1] != 10:
+                    raise self._too_long(raw, line)
+                record: Record | None = quick(raw)  # a plainly written line; None: the JSON reader decides
+                if record is None:
+                    try:
+                        s = raw.decode()
+                        obj, end = scan(s, 0)
+                    except (ValueError, StopIteration, RecursionError):
+                        obj = self._load_slow(raw, line)
+                    else:
+                        if (
+                            type(obj) is not dict
+                            or len(obj) != s.count(":")
+                            or (end != len(s) and s[end:].strip(space))
+                        ):
+                            obj = self._load_slow(
+                                raw, line
+                            )  # not an object, perhaps a duplicate key, extra data
+                    try:
+                        if "event" in obj:  # a rejected event has an "op" field too
+                            record = from_observation(obj)
+                        elif "op" in obj:
+                            record = from_input(obj)
+                        else:
+                            record = self._record(obj, line, raw)  # raises: neither
+                    except InvalidInput as exc:
+                        raise self._error(line, _invalid_reason(exc, obj), raw) from None
+                t = record.t
+                if t < previous:
+                    raise self._error(
+                        line,
+                        f"t={_show(t)} is smaller than t={_show(previous)} on the line before; "
+                        "times in a trace never decrease",
+                        raw,
+                    )
+                previous = t
+                yield line, record
         except TraceError as exc:
             self._failure = exc
             raise
         finally:
             self.close()
-
-    def _read_records(self) -> Iterator[tuple[int, Record]]:
-        previous: Any = 0
-        if self._first is not None:
-            obj, raw = self._first
-            self._first = None
-            first = self._record(obj, 1, raw)
-            previous = first.t
-            yield 1, first
-        # The per-line path: _load and _record inlined, the rare cases sent to methods.
-        readline = self._readline
-        limit = self.max_line_bytes
-        size = limit + 1
-        scan = _SCAN
-        space = _JSON_SPACE
-        from_input = input_record
-        from_observation = observation_from_dict
-        line = 1  # read_header has read line 1
-        quick = quick_record
-        while raw := readline(size):
-            line += 1
-            if len(raw) > limit and raw[-1] != 10:
-                raise self._too_long(raw, line)
-            record: Record | None = quick(raw)  # a plainly written line; None: the JSON reader decides
-            if record is None:
-                try:
-                    s = raw.decode()
-                    obj, end = scan(s, 0)
-                except (ValueError, StopIteration, RecursionError):
-                    obj = self._load_slow(raw, line)
-                else:
-                    if (
-                        type(obj) is not dict
-                        or len(obj) != s.count(":")
-                        or (end != len(s) and s[end:].strip(space))
-                    ):
-                        obj = self._load_slow(raw, line)  # not an object, perhaps a duplicate key, extra data
-                try:
-                    if "event" in obj:  # a rejected event has an "op" field too
-                        record = from_observation(obj)
-                    elif "op" in obj:
-                        record = from_input(obj)
-                    else:
-                        record = self._record(obj, line, raw)  # raises: neither
-                except InvalidInput as exc:
-                    raise self._error(line, _invalid_reason(exc, obj), raw) from None
-            t = record.t
-            if t < previous:
-                raise self._error(
-                    line,
-                    f"t={_show(t)} is smaller than t={_show(previous)} on the line before; "
-                    "times in a trace never decrease",
-                    raw,
-                )
-            previous = t
-            yield line, record
 
 
 def read_trace(path_or_dash: str, *, max_line_bytes: int = MAX_LINE_BYTES) -> TraceReader:
