@@ -48,24 +48,22 @@ class Verdict:
 def judge_stream(stream: BinaryIO, name: str) -> Verdict:
     """Read and judge a whole trace, streaming; never raises on bad input."""
     reader = TraceReader(stream, name)
-    line = 0
     oracle: FastOracle | None = None
     try:
-        header = reader.read_header()
-        oracle = FastOracle(header.config)
+        oracle = FastOracle(reader.read_header().config)
         take = oracle.take
         for item in reader:
             take(item)
-        line = oracle.lines
-        divergence = oracle.finish(line or None)
+        divergence = oracle.finish(oracle.lines or None)
     except TraceError as error:
         return Verdict(name, error.line, error=error)
     except TraceDiverged as diverged:
-        return Verdict(name, oracle.lines if oracle is not None else line, diverged.divergence)
+        assert oracle is not None, "only the oracle raises TraceDiverged"
+        return Verdict(name, oracle.lines, diverged.divergence)
     finally:
         if oracle is not None:
             oracle.close()
-    return Verdict(name, line, divergence)
+    return Verdict(name, oracle.lines, divergence)
 
 
 def format_verdict(verdict: Verdict) -> str:

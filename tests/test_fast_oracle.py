@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.config import Config
-from model.inputs import Input, Submit, input_to_dict
+from model.inputs import FinishJob, Input, Submit, input_to_dict
 from model.observations import JobChanged, SessionChanged
 from model.step import step
 from model.world import World
@@ -229,3 +229,27 @@ def test_divergence_context_is_rendered_like_the_reference() -> None:
     assert fast == outcome(Oracle, Config(), records)
     assert fast is not None and len(fast.context) == 4  # type: ignore[attr-defined]
     assert input_to_dict(inputs[0])["op"] == "submit"
+
+
+def test_the_expected_start_weighs_the_usage_of_forgotten_jobs() -> None:
+    """Where the trace reports no start, the report names the job of the least-used instance,
+    counting the QPU time of jobs already forgotten."""
+    records: list[Record] = [
+        Submit(0, "a", "qpu1", instance="x"),
+        JobChanged(0, "a", "queued"),
+        JobChanged(0, "a", "running"),
+        FinishJob(10, "a", "completed"),
+        JobChanged(10, "a", "completed"),
+        Submit(20, "b", "qpu1", instance="y"),
+        JobChanged(20, "b", "queued"),
+        JobChanged(20, "b", "running"),
+        Submit(21, "c", "qpu1", instance="x"),
+        JobChanged(21, "c", "queued"),
+        Submit(22, "d", "qpu1", instance="y"),
+        JobChanged(22, "d", "queued"),
+        FinishJob(25, "b", "completed"),
+        JobChanged(25, "b", "completed"),
+    ]
+    reference = outcome(Oracle, Config(), records)
+    assert reference is not None and "t=25 job d -> running" in reference.expected  # type: ignore[attr-defined]
+    assert outcome(FastOracle, Config(), records) == reference
