@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,6 +90,18 @@ class RuleViolation(SessionSpecError, AssertionError):
 
 
 RULES: dict[str, Rule] = {}
+
+
+class RulesByKind:
+    """Some rules of the catalogue (all by default), split by kind, in catalogue order."""
+
+    def __init__(self, rules: Iterable[Rule] | None = None) -> None:
+        self.chosen = list(RULES.values() if rules is None else rules)
+        self.state_rules = [r for r in self.chosen if r.kind is Kind.STATE]
+        self.step_rules = [r for r in self.chosen if r.kind is Kind.STEP]
+        self.eventual_rules = [r for r in self.chosen if r.kind is Kind.EVENTUAL]
+
+
 _ID = re.compile(r"^[A-Z]{3,}(-[A-Z0-9]+)+$")
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from invariants.catalogue import RULES, Kind, Rule, RuleViolation, Violation
+from invariants.catalogue import Rule, RulesByKind, RuleViolation, Violation
 from invariants.view import View
 from model.inputs import Advance, Input
 from model.policy import REFERENCE_POLICY, Policy
@@ -23,7 +23,7 @@ from model.timers import next_deadline
 from model.world import World
 
 
-class Checker:
+class Checker(RulesByKind):
     """Feeds inputs to the model and checks every rule on every transition.
 
     Raises :class:`~invariants.catalogue.RuleViolation` at the first transition
@@ -36,10 +36,7 @@ class Checker:
         policy: Policy = REFERENCE_POLICY,
         rules: Iterable[Rule] | None = None,
     ) -> None:
-        chosen = list(RULES.values() if rules is None else rules)
-        self.state_rules = [r for r in chosen if r.kind is Kind.STATE]
-        self.step_rules = [r for r in chosen if r.kind is Kind.STEP]
-        self.eventual_rules = [r for r in chosen if r.kind is Kind.EVENTUAL]
+        super().__init__(rules)
         self.policy = policy
         self.world = world
         self.view = View(world)

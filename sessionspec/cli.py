@@ -1,15 +1,17 @@
 """The ``sessionspec`` command line.
 
-Commands: ``rules`` (the rule catalogue), ``check`` (model-check the default
-configurations and print the report: the main job), ``bench`` (Hypothesis
-throughput on the model), ``check-trace`` (judge a trace file), ``serve`` (the
-model as an implementation speaking the protocol), ``conform`` (run the
+Commands: ``rules`` (the rule catalogue), ``check`` (exhaustively model-check a
+bounded preset and print the report: the main job), ``explore`` (randomized
+exploration with Hypothesis), ``bench`` (throughput of the checkers),
+``check-trace`` (judge a trace file), ``serve`` (the model as an implementation
+speaking the protocol), ``conform`` (run the
 conformance suite against an implementation), ``scenarios`` (list its scenario
 library), ``diagrams`` (regenerate the state diagrams), ``timeline`` (draw a
 trace). Every command takes
 ``--json``. Exit status: 0 success; 1 a rule was violated (or a trace or an
 implementation does not conform); 2 bad usage or an unreadable input; 3 (conform
-only) the implementation broke the protocol.
+only) the implementation broke the protocol; 4 (check only) the search stopped at
+``--max-states`` before it was complete.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from invariants import RULES
 from sessionspec import bench
 from sessionspec.arguments import Parser, integer, whole_number
+from sessionspec.presets import DEFAULT_PRESET, PRESETS
 from sessionspec.runner import ExplorationReport, explore
 
 
@@ -38,12 +42,40 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--json", action="store_true", help="machine-readable output")
     rules.add_argument("--markdown", action="store_true", help="a Markdown table (as in the README)")
 
-    check = commands.add_parser("check", help="model-check the default configurations (main job)")
-    check.add_argument("--examples", type=whole_number(1), default=600, help="Hypothesis examples (600)")
-    check.add_argument("--steps", type=whole_number(1), default=50, help="steps per example (50)")
-    check.add_argument("--seed", type=integer, default=0, help="seed of the run, for replay (0)")
+    check = commands.add_parser(
+        "check", help="model-check a bounded configuration exhaustively and print the report (main job)"
+    )
+    which = check.add_mutually_exclusive_group()
+    which.add_argument(
+        "--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help=f"a named preset ({DEFAULT_PRESET})"
+    )
+    which.add_argument("--config", metavar="FILE", help='a JSON file {"config": {...}, "bounds": {...}}')
+    which.add_argument("--list-presets", action="store_true", help="list the presets and their bounds")
+    check.add_argument("--no-symmetry", action="store_true", help="explore every renaming separately")
+    check.add_argument(
+        "--compare-symmetry", action="store_true", help="search with and without symmetry reduction"
+    )
+    check.add_argument("--max-states", type=whole_number(1), default=None, help="stop after N states")
+    check.add_argument(
+        "--out", metavar="DIR", default=".", help="where a counterexample's trace and ITF files go (.)"
+    )
     check.add_argument("--json", action="store_true", help="machine-readable report")
-    check.add_argument("--timeline", metavar="FILE", help="on a violation, draw the failing run (.svg/.png)")
+    check.add_argument(
+        "--timeline", metavar="FILE", help="on a violation, draw the counterexample (.svg/.png)"
+    )
+
+    explore_cmd = commands.add_parser(
+        "explore", help="randomized exploration with Hypothesis of larger configurations"
+    )
+    explore_cmd.add_argument(
+        "--examples", type=whole_number(1), default=600, help="Hypothesis examples (600)"
+    )
+    explore_cmd.add_argument("--steps", type=whole_number(1), default=50, help="steps per example (50)")
+    explore_cmd.add_argument("--seed", type=integer, default=0, help="seed of the run, for replay (0)")
+    explore_cmd.add_argument("--json", action="store_true", help="machine-readable report")
+    explore_cmd.add_argument(
+        "--timeline", metavar="FILE", help="on a violation, draw the failing run (.svg/.png)"
+    )
 
     speed = commands.add_parser("bench", help="Hypothesis throughput on the model, in steps per second")
     speed.add_argument("--examples", type=whole_number(1), default=300, help="examples per worker (300)")
@@ -63,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
         dest="trace",
         metavar="LINES",
         help="instead, judge a trace of LINES lines piped from a generator: time and memory",
+    )
+    speed.add_argument(
+        "--explorer",
+        action="store_true",
+        help="instead, time sessionspec check on the default and large presets: states/s, bytes/state",
     )
     speed.add_argument("--json", action="store_true", help="machine-readable report")
     for name, summary in DELEGATED.items():
@@ -130,6 +167,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if args.command == "rules":
         return _rules(args)
     if args.command == "check":
+        return _model_check(args)
+    if args.command == "explore":
         return _check(args)
     return _bench(args)
 
@@ -155,6 +194,49 @@ def rules_markdown() -> str:
         decisions = ", ".join(rule.decisions)
         lines.append(f"| `{rule.id}` | {rule.kind.value} | {rule.statement} | {rule.source} | {decisions} |")
     return "\n".join(lines)
+
+
+def _model_check(args: argparse.Namespace) -> int:
+    from model.errors import InvalidInput
+    from sessionspec import model_check
+    from sessionspec.presets import load_preset_file
+
+    if args.list_presets:
+        for preset in PRESETS.values():
+            print(f"{preset.name:8} {preset.summary}")
+            print(f"         bounds: {json.dumps(preset.bounds.to_dict())}")
+        return 0
+    try:
+        preset = load_preset_file(args.config) if args.config else PRESETS[args.preset]
+    except InvalidInput as problem:
+        print(f"sessionspec check: {args.config}: {problem}", file=sys.stderr)
+        return 2
+    except OSError as problem:
+        print(f"sessionspec check: cannot read {args.config}: {problem.strerror or problem}", file=sys.stderr)
+        return 2
+    if not args.json:
+        print(f"sessionspec check: preset {preset.name}, {len(RULES)} rules", flush=True)
+    report, counterexample = model_check.run_check(
+        preset,
+        symmetry=not args.no_symmetry,
+        compare=args.compare_symmetry,
+        max_states=args.max_states,
+        out=Path(args.out),
+        progress=None if args.json else model_check.progress_line,
+    )
+    print(json.dumps(report, indent=2) if args.json else model_check.format_report(report))
+    if args.timeline and counterexample is not None:
+        from sessionspec.counterexample import trace_lines
+        from sessionspec.timeline import draw_records
+
+        try:
+            draw_records(trace_lines(counterexample), args.timeline, "counterexample")
+        except (OSError, ValueError) as problem:
+            print(f"sessionspec check: cannot draw {args.timeline}: {problem}", file=sys.stderr)
+            return 2
+        if not args.json:
+            print(f"Timeline   {args.timeline}")
+    return model_check.exit_status(report)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -234,6 +316,12 @@ def format_report(report: ExplorationReport, seed: int) -> str:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.explorer:
+        from sessionspec.explorer_bench import explorer_benchmark, format_explorer_result
+
+        speed = explorer_benchmark()
+        print(json.dumps(speed, indent=2) if args.json else format_explorer_result(speed))
+        return 0
     if args.trace is not None:
         timing = bench.trace_benchmark(args.trace, args.seed)
         print(json.dumps(timing, indent=2) if args.json else bench.format_trace_result(timing))

@@ -46,16 +46,16 @@ def test_every_decision_a_rule_cites_is_in_the_register() -> None:
         assert f"## {decision} " in register, f"{decision} has no entry in docs/decisions.md"
 
 
-def test_check_reports_a_verdict_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
-    """The main job explores, prints coverage and the verdict, and exits 0 when all rules hold."""
-    assert main(["check", "--examples", "15", "--steps", "20", "--seed", "4"]) == 0
+def test_explore_reports_a_verdict_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    """The randomized exploration prints coverage and the verdict, and exits 0 when all rules hold."""
+    assert main(["explore", "--examples", "15", "--steps", "20", "--seed", "4"]) == 0
     out = capsys.readouterr().out
     assert "Verdict    all" in out and "Coverage" in out and "--seed 4" in out
 
 
-def test_check_json_report(capsys: pytest.CaptureFixture[str]) -> None:
-    """`sessionspec check --json` prints a parseable report with the verdict and coverage."""
-    assert main(["check", "--examples", "5", "--steps", "10", "--json"]) == 0
+def test_explore_json_report(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sessionspec explore --json` prints a parseable report with the verdict and coverage."""
+    assert main(["explore", "--examples", "5", "--steps", "10", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["verdict"] == "verified" and report["steps"] > 0 and "edges_unreached" in report
 
@@ -65,8 +65,9 @@ def test_check_json_report(capsys: pytest.CaptureFixture[str]) -> None:
     [
         [],
         ["frobnicate"],
-        ["check", "--examples", "0"],
-        ["check", "--seed", "x"],
+        ["explore", "--examples", "0"],
+        ["check", "--preset", "nope"],
+        ["explore", "--seed", "x"],
         ["bench", "--workers", "-1"],
     ],
 )
@@ -119,15 +120,29 @@ def test_readme_worked_example_is_the_real_report(
     assert report in readme, "paste the new report into the README's worked example"
 
 
-def test_check_timeline_draws_the_shrunk_failing_run(
+def test_explore_timeline_draws_the_shrunk_failing_run(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """On a violation, `check --timeline FILE` draws the shrunk failing run."""
+    """On a violation, `explore --timeline FILE` draws the shrunk failing run."""
     from sessionspec.mutants import MUTANTS
 
     picture = tmp_path / "failing.svg"
     with MUTANTS["fair-share-during-ittl"].applied():
-        status = main(["check", "--examples", "300", "--timeline", str(picture)])
+        status = main(["explore", "--examples", "300", "--timeline", str(picture)])
+    assert status == 1
+    assert "Timeline" in capsys.readouterr().out
+    assert picture.read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_check_timeline_draws_the_counterexample(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """On a violation, `check --timeline FILE` draws the shortest counterexample."""
+    from sessionspec.mutants import MUTANTS
+
+    picture = tmp_path / "counterexample.svg"
+    with MUTANTS["fair-share-during-ittl"].applied():
+        status = main(["check", "--preset", "tiny", "--out", str(tmp_path), "--timeline", str(picture)])
     assert status == 1
     assert "Timeline" in capsys.readouterr().out
     assert picture.read_text(encoding="utf-8").startswith("<?xml")

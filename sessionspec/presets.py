@@ -1,0 +1,201 @@
+"""Bounded configurations for the exhaustive explorer, and their recorded state counts.
+
+A preset is a world configuration (the trace-header keys) plus :class:`Bounds`: how
+many sessions and jobs users may create, which values they may give, and up to which
+instant time may run. Within the bounds the explorer tries every input at every
+reachable state, so the bounds, not chance, decide what is covered.
+
+Each preset records the number of distinct states the explorer reaches, with and
+without symmetry reduction. A change of the model's behaviour changes these numbers,
+and a test compares them, so the change has to be acknowledged here (the practice of
+the TLA+ examples repository).
+
+>>> PRESETS["tiny"].bounds.sessions
+1
+>>> sorted(PRESETS) == sorted(["tiny", "default", "large"])
+True
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from model.config import Config, Number, Reservation, identifier
+from model.errors import InvalidInput
+
+
+class Bounds(NamedTuple):
+    """What users may do in a bounded exploration."""
+
+    # how many sessions (create_session or a start_session job), session jobs and plain jobs
+    sessions: int = 1
+    session_jobs: int = 2
+    plain_jobs: int = 1
+    # instances jobs may name (instances in no reservation are interchangeable)
+    instances: tuple[str, ...] = ("lab-a",)
+    # values a session's max_time and a job's max_execution_time may take
+    max_times: tuple[Number | None, ...] = (None,)
+    max_execution_times: tuple[Number | None, ...] = (None,)
+    # how the QPU may report a running job's end ("completed", "failed")
+    job_outcomes: tuple[str, ...] = ("completed", "failed")
+    # jobs that open their own session (the jobs API's start_session)
+    start_session_jobs: bool = False
+    # inputs the model refuses: unknown ids, a job into a closed session or onto another
+    # backend, a session on a simulator, finishing a job that is not running
+    refused_inputs: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self._asdict()
+        out["instances"] = list(self.instances)
+        out["max_times"] = list(self.max_times)
+        out["max_execution_times"] = list(self.max_execution_times)
+        out["job_outcomes"] = list(self.job_outcomes)
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Bounds:
+        """Validate bounds read from a file; raise :class:`InvalidInput` on bad data."""
+        if not isinstance(raw, Mapping):
+            raise InvalidInput("bounds", raw, "an object with the keys of Bounds")
+        unknown = sorted(set(raw) - set(cls._fields))
+        if unknown:
+            raise InvalidInput(
+                f"bounds.{unknown[0]}", raw[unknown[0]], f"known keys: {', '.join(cls._fields)}"
+            )
+        values: dict[str, Any] = {}
+        for key in ("sessions", "session_jobs", "plain_jobs"):
+            if key in raw:
+                value = raw[key]
+                if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 50:
+                    raise InvalidInput(f"bounds.{key}", value, "a whole number from 0 to 50")
+                values[key] = value
+        if "instances" in raw:
+            items = raw["instances"]
+            if not isinstance(items, list) or not items:
+                raise InvalidInput("bounds.instances", items, "a non-empty list of instance names")
+            values["instances"] = tuple(identifier(x, f"bounds.instances[{i}]") for i, x in enumerate(items))
+        for key in ("max_times", "max_execution_times"):
+            if key in raw:
+                values[key] = _optional_durations(raw[key], f"bounds.{key}")
+        if "job_outcomes" in raw:
+            outcomes = raw["job_outcomes"]
+            if not isinstance(outcomes, list) or not outcomes or set(outcomes) - {"completed", "failed"}:
+                raise InvalidInput(
+                    "bounds.job_outcomes", outcomes, 'a non-empty list of "completed", "failed"'
+                )
+            values["job_outcomes"] = tuple(dict.fromkeys(outcomes))
+        for key in ("start_session_jobs", "refused_inputs"):
+            if key in raw:
+                if not isinstance(raw[key], bool):
+                    raise InvalidInput(f"bounds.{key}", raw[key], "true or false")
+                values[key] = raw[key]
+        return cls(**values)
+
+
+def _optional_durations(items: object, where: str) -> tuple[Number | None, ...]:
+    if not isinstance(items, list) or not items:
+        raise InvalidInput(where, items, "a non-empty list of numbers of seconds > 0, or null for none")
+    out: list[Number | None] = []
+    for i, item in enumerate(items):
+        if item is not None and (isinstance(item, bool) or not isinstance(item, int) or item <= 0):
+            raise InvalidInput(f"{where}[{i}]", item, "a whole number of seconds > 0, or null for none")
+        out.append(item)
+    return tuple(out)
+
+
+class Preset(NamedTuple):
+    """A named configuration and bounds, with the state counts it must reach."""
+
+    name: str
+    summary: str
+    config: Config
+    bounds: Bounds
+    # distinct states with symmetry reduction, and without it (None: not recorded)
+    expected_states: int | None = None
+    expected_states_unreduced: int | None = None
+
+
+PRESETS: dict[str, Preset] = {
+    preset.name: preset
+    for preset in (
+        Preset(
+            "tiny",
+            "a QPU with a reservation window and a simulator; one session with one job, one plain job",
+            Config(
+                backends=("qpu", "sim"),
+                simulators=frozenset({"sim"}),
+                system_max_ttl=3,
+                interactive_ttl=1,
+                job_time_cap=2,
+                pending_timeout=2,
+                reservations=(Reservation("qpu", "lab-r", 1, 2),),
+            ),
+            Bounds(
+                sessions=1,
+                session_jobs=1,
+                plain_jobs=1,
+                instances=("lab-a", "lab-r"),
+                max_times=(None, 1),
+                max_execution_times=(1, 3),
+                job_outcomes=("completed",),
+            ),
+            expected_states=7277,
+            expected_states_unreduced=8728,
+        ),
+        Preset(
+            "default",
+            "one QPU; one session with three jobs and one plain job, every input and refusal",
+            Config(backends=("qpu",), system_max_ttl=2, interactive_ttl=1, job_time_cap=1),
+            Bounds(
+                sessions=1,
+                session_jobs=3,
+                plain_jobs=1,
+                instances=("lab-a",),
+                job_outcomes=("completed",),
+            ),
+            expected_states=13449,
+        ),
+        Preset(
+            "large",
+            "one QPU; two sessions with two jobs between them and one plain job (minutes)",
+            Config(backends=("qpu",), system_max_ttl=2, interactive_ttl=1, job_time_cap=1),
+            Bounds(
+                sessions=2,
+                session_jobs=2,
+                plain_jobs=1,
+                instances=("lab-a",),
+                job_outcomes=("completed",),
+                refused_inputs=False,
+            ),
+            expected_states=32002,
+        ),
+    )
+}
+
+DEFAULT_PRESET = "default"
+
+
+def load_preset_file(path: str | Path) -> Preset:
+    """A preset from a JSON file ``{"config": {...header keys...}, "bounds": {...}}``.
+
+    Raises :class:`~model.errors.InvalidInput` with the offending key on bad content,
+    and :class:`OSError` when the file cannot be read.
+    """
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInput("file", str(path), f"a JSON object (line {error.lineno}: {error.msg})") from None
+    if not isinstance(raw, dict) or set(raw) - {"config", "bounds", "name"}:
+        raise InvalidInput("file", str(path), 'an object with the keys "config" and "bounds" (and "name")')
+    name = raw.get("name", Path(path).stem)
+    if not isinstance(name, str) or not name:
+        raise InvalidInput("name", name, "a non-empty string")
+    bounds = Bounds.from_dict(raw.get("bounds", {}))
+    config = Config.from_dict(raw.get("config", {}))
+    if not [b for b in config.backends if not config.is_simulator(b)]:
+        raise InvalidInput("config.backends", raw.get("config", {}).get("backends"), "at least one QPU")
+    return Preset(name, f"from {path}", config, bounds)
