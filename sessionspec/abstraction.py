@@ -21,8 +21,10 @@ finitely many states.
 >>> from model.world import JobRecord, World
 >>> config = Config(system_max_ttl=4, interactive_ttl=1, job_time_cap=2)
 >>> job = JobRecord("j1", "qpu", None, "a", None, "running", 7, started_at=8)
->>> abstract(World(config, 9, (), (job,)), memory(config, ())).jobs[0][6:8]
-(4, 5)
+>>> memory(config, ())
+5
+>>> abstract(World(config, 9, (), (job,)), 5).jobs[0][6:8]  # now is 5: submitted 2 s ago, started 1 s ago
+(3, 4)
 """
 
 from __future__ import annotations

@@ -12,10 +12,13 @@ time alone leads to (no further input: running jobs hit their limits, sessions
 their timeouts). Breadth-first order with one worker makes the first violation
 found one at the smallest depth: a shortest counterexample.
 
->>> from sessionspec.presets import PRESETS
->>> result = Search(PRESETS["tiny"]).run()
->>> result.verdict, result.states == PRESETS["tiny"].expected_states
-('verified', True)
+>>> from model.config import Config
+>>> from sessionspec.presets import Bounds, Preset
+>>> one_job = Bounds(sessions=1, session_jobs=1, plain_jobs=0, refused_inputs=False)
+>>> preset = Preset("one-job", "", Config(backends=("qpu",), system_max_ttl=2, job_time_cap=1), one_job)
+>>> result = Search(preset).run()
+>>> result.verdict, result.states > 10, result.finding is None
+('verified', True, True)
 """
 
 from __future__ import annotations
