@@ -73,6 +73,12 @@ def no_session_on_simulator(view: View) -> Iterator[str]:
             yield f"session {session.id} was created on simulator {session.backend}"
 
 
+def _state_of(view: View, session_id: str) -> str | None:
+    """A session's state; ``None`` for a session the world does not hold (a trace may claim one)."""
+    session = view.sessions.get(session_id)
+    return None if session is None else session.state
+
+
 @state_rule(
     "WORK-CONSERVE",
     "A backend with no running job has no waiting job that the rules allow to start, "
@@ -95,7 +101,7 @@ def work_conserving(view: View) -> Iterator[str]:
             eligible = [
                 j
                 for j in queued
-                if j.session is None or view.sessions[j.session].state in ("pending", "inactive")
+                if j.session is None or _state_of(view, j.session) in ("pending", "inactive")
             ]
         if eligible:
             yield (f"{backend} is idle while {', '.join(j.id for j in eligible)} could start")

@@ -171,9 +171,10 @@ class View:
     def expected_expiry(self, session_id: str) -> Number | None:
         """First job's start plus the max TTL the seeds give (decision D07)."""
         first = self.first_started(session_id)
-        if first is None or first.started_at is None:
+        session = self.sessions.get(session_id)
+        if first is None or first.started_at is None or session is None:
             return None
-        return first.started_at + expected_max_ttl(self.sessions[session_id], first, self.config)
+        return first.started_at + expected_max_ttl(session, first, self.config)
 
     def reservation_job(self, job: JobRecord) -> bool:
         """A plain job whose instance holds a window open now on its backend (D10)."""

@@ -147,30 +147,17 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "default",
-            "one QPU; one session with three jobs and one plain job, every input and refusal",
-            Config(backends=("qpu",), system_max_ttl=2, interactive_ttl=1, job_time_cap=1),
-            Bounds(
-                sessions=1,
-                session_jobs=3,
-                plain_jobs=1,
-                instances=("lab-a",),
-                job_outcomes=("completed",),
-            ),
-            expected_states=13449,
+            "one QPU with a pending timeout; one session with three jobs and one plain job",
+            Config(backends=("qpu",), system_max_ttl=2, interactive_ttl=1, job_time_cap=1, pending_timeout=2),
+            Bounds(sessions=1, session_jobs=3, plain_jobs=1, instances=("lab-a",), refused_inputs=False),
+            expected_states=17580,
         ),
         Preset(
             "large",
-            "one QPU; two sessions with two jobs between them and one plain job (minutes)",
-            Config(backends=("qpu",), system_max_ttl=2, interactive_ttl=1, job_time_cap=1),
-            Bounds(
-                sessions=2,
-                session_jobs=2,
-                plain_jobs=1,
-                instances=("lab-a",),
-                job_outcomes=("completed",),
-                refused_inputs=False,
-            ),
-            expected_states=32002,
+            "one QPU with a pending timeout; two sessions with two jobs between them and one plain job",
+            Config(backends=("qpu",), system_max_ttl=2, interactive_ttl=1, job_time_cap=1, pending_timeout=2),
+            Bounds(sessions=2, session_jobs=2, plain_jobs=1, instances=("lab-a",), refused_inputs=False),
+            expected_states=24793,
         ),
     )
 }

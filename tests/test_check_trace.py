@@ -118,3 +118,15 @@ def test_timeline_option_draws_the_judged_trace(tmp_path: pathlib.Path) -> None:
 def test_timeline_to_an_unknown_format_is_bad_usage(tmp_path: pathlib.Path) -> None:
     """--timeline with a suffix other than .svg or .png exits 2."""
     assert main(["--timeline", str(tmp_path / "x.gif"), _write(tmp_path / "ok.jsonl", EXAMPLE)]) == 2
+
+
+def test_a_job_claimed_into_an_unknown_session_is_judged_not_crashed(tmp_path: pathlib.Path) -> None:
+    """A trace that queues a job in a session nobody created gets a verdict, not a traceback."""
+    trace = tmp_path / "claim.jsonl"
+    trace.write_text(
+        '{"trace": "sessionspec", "version": 1, "config": {}}\n'
+        '{"t": 0, "op": "submit", "job": "j1", "backend": "qpu1", "session": "s9"}\n'
+        '{"t": 0, "event": "job", "job": "j1", "state": "queued"}\n'
+        '{"t": 1, "op": "advance"}\n'
+    )
+    assert main([str(trace)]) == 1
