@@ -45,8 +45,6 @@ from sessionspec.symmetry import canonical
 
 # a state's moves are numbered input << MOVE_BITS | outcome, so a parent link is one int
 MOVE_BITS = 16
-# time alone settles a world within this many deadlines, or the world never settles
-SETTLE_LIMIT = 1000
 
 
 @dataclass
@@ -145,10 +143,11 @@ class Search(RulesByKind):
         self.max_states = max_states
         self.count_exercised = count_exercised
         self.checked = frozenset(r.id for r in chosen)
-        self.eventual_finding: Finding | None = None
         self.result = SearchResult(preset, symmetry, checked_rules=tuple(r.id for r in chosen))
         # fingerprint -> the eventual violations of the world time alone leads to from there
         self.settled: dict[int, tuple[Violation, ...]] = {}
+        # fingerprint -> the state the jump to the next deadline leads to (the first pick)
+        self.time_next: dict[int, int] = {}
         bounds = preset.bounds
         self.remembered = memory(preset.config, (*bounds.max_times, *bounds.max_execution_times))
 
@@ -172,7 +171,6 @@ class Search(RulesByKind):
         result.states = 1
         self._count_coverage(initial)
         finding = self._new_state_findings(View(initial), first)
-        self._settles(initial, first, -1)
         frontier = [(initial, first)]
         last_report = started
         while frontier and finding is None:
@@ -194,7 +192,9 @@ class Search(RulesByKind):
                 result.depth += 1
             frontier = next_frontier
         # a broken step or state is reported before a world that time alone cannot settle
-        result.finding = finding or self.eventual_finding
+        if finding is None and result.complete:
+            finding = self._first_unsettled()
+        result.finding = finding
         result.seconds = time.perf_counter() - started
         result.visited_bytes = _visited_bytes(result.parents)
         result.peak_memory_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -204,6 +204,9 @@ class Search(RulesByKind):
         result = self.result
         before = View(world)
         move = -1
+        due = next_deadline(world)
+        if due is None:
+            self._judge_quiescent(world, fp)
         try:
             for move, outcome in successors(world, self.preset):
                 result.transitions += 1
@@ -212,6 +215,13 @@ class Search(RulesByKind):
                 else:
                     after_world = self.representative(outcome.after)
                     after_fp = fingerprint(after_world)
+                if (
+                    due is not None
+                    and fp not in self.time_next
+                    and type(outcome.inp) is Advance
+                    and outcome.inp.t == due
+                ):
+                    self.time_next[fp] = after_fp  # the first pick: where time alone leads
                 new = after_fp not in result.parents
                 found = self._check(before, outcome, new)
                 if found:
@@ -221,7 +231,6 @@ class Search(RulesByKind):
                 result.parents[after_fp] = (fp, move)
                 result.states += 1
                 self._count_coverage(after_world)
-                self._settles(after_world, fp, move)
                 frontier.append((after_world, after_fp))
         except Exception as crash:  # a crash of the model is a finding, never a traceback
             failing = move_of_crash(world, self.preset)
@@ -248,40 +257,49 @@ class Search(RulesByKind):
         found = [Violation(r.id, view.now, m) for r in self.state_rules for m in r.check(view)]
         return Finding(tuple(found), fp, -1) if found else None
 
-    def _settles(self, world: World, parent: int, move: int) -> None:
-        """Let time alone run from ``world``; the eventual rules judge where it stops.
-
-        The first world that breaks them is kept (with the move that reached it) and
-        reported unless the search meets a broken step or state.
-        """
+    def _judge_quiescent(self, world: World, fp: int) -> None:
+        """A state with no deadline left: the eventual rules judge it as it is."""
         if not self.eventual_rules:
             return
-        chain: list[int] = []
-        current, current_fp = world, fingerprint(world)
-        verdict: tuple[Violation, ...] | None = None
-        while verdict is None:
-            known = self.settled.get(current_fp)
-            if known is not None:
-                verdict = known
-                break
-            chain.append(current_fp)
-            due = next_deadline(current)
-            if due is None:
-                view = View(current)
-                if self.count_exercised:
-                    self.result.exercised.update(exercised_at_end(view, self.checked))
-                verdict = tuple(
-                    Violation(r.id, current.now, m) for r in self.eventual_rules for m in r.check(view)
-                )
-            elif len(chain) > SETTLE_LIMIT:
-                verdict = (Violation("EVT-JOBS-END", current.now, "time alone never runs out of deadlines"),)
-            else:
-                current = self.representative(next(outcomes(current, Advance(due))).after)
-                current_fp = fingerprint(current)
-        for link in chain:
-            self.settled[link] = verdict
-        if verdict and self.eventual_finding is None:
-            self.eventual_finding = Finding(verdict, parent, move, eventual=True)
+        view = View(world)
+        if self.count_exercised:
+            self.result.exercised.update(exercised_at_end(view, self.checked))
+        self.settled[fp] = tuple(
+            Violation(r.id, world.now, m) for r in self.eventual_rules for m in r.check(view)
+        )
+
+    def _first_unsettled(self) -> Finding | None:
+        """The first state, in breadth-first order, from which time alone leads to a broken world.
+
+        Time alone moves a state to its successor by the jump to its next deadline, which
+        the search took anyway; following those links ends at a state with no deadline left
+        (judged when expanded), or goes round a cycle, where time never runs out of deadlines.
+        """
+        if not self.eventual_rules:
+            return None
+        settled, time_next = self.settled, self.time_next
+        for fp in self.result.parents:
+            chain: list[int] = []
+            on_chain: set[int] = set()
+            current: int | None = fp
+            verdict: tuple[Violation, ...] | None = None
+            while verdict is None and current is not None:
+                verdict = settled.get(current)
+                if verdict is not None:
+                    break
+                if current in on_chain:
+                    verdict = (Violation("EVT-JOBS-END", 0, "time alone never runs out of deadlines"),)
+                    break
+                chain.append(current)
+                on_chain.add(current)
+                current = time_next.get(current)
+            if verdict is None:
+                continue  # the chain leaves the explored states: nothing to judge
+            for link in chain:
+                settled[link] = verdict
+            if verdict:
+                return Finding(verdict, fp, -1, eventual=True)
+        return None
 
     def _count_coverage(self, world: World) -> None:
         result = self.result

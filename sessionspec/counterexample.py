@@ -31,6 +31,9 @@ from sessionspec.moves import Outcome, outcomes, user_inputs
 from sessionspec.symmetry import canonical
 from sessionspec.traces import header, record_to_dict
 
+# time alone settles a world within this many deadlines, or it never does
+SETTLE_LIMIT = 1000
+
 
 class ReplayMismatch(AssertionError):
     """The replayed run did not reach the state the search recorded (an unsound reduction)."""
@@ -105,10 +108,13 @@ def reconstruct(search: Search, result: SearchResult) -> Counterexample:
         steps.append(Step(number, inp, played.choices, played.transitions))
         raw, rep = played.after, search.representative(played.after)
     if finding.eventual:
-        steps.extend(_time_alone(raw, len(steps)))
-        view = View(steps[-1].after if steps else raw)
+        settling = list(_time_alone(raw, len(steps)))
+        view = View(settling[-1].after if settling else raw)
+        if len(settling) >= SETTLE_LIMIT:  # show a few of the endless deadlines, not all
+            endless = Violation("EVT-JOBS-END", view.now, "time alone never runs out of deadlines")
+            return Counterexample(initial, (*steps, *settling[:3]), (endless,), eventual=True)
         found = tuple(Violation(r.id, view.now, m) for r in search.eventual_rules for m in r.check(view))
-        return Counterexample(initial, tuple(steps), found, eventual=True)
+        return Counterexample(initial, (*steps, *settling), found, eventual=True)
     # judged again on the real run: a representative forgets instants that a broken model
     # may still touch, so the real run's verdict is the one to report
     found = tuple(_violations(search, steps[-1])) if steps else finding.violations
@@ -153,7 +159,7 @@ def _crash_of(world: World, inp: Input) -> str:
 def _time_alone(world: World, done: int) -> Iterator[Step]:
     """Let time run on from ``world`` through every deadline, the scheduler taking its first pick."""
     number = done
-    while (due := next_deadline(world)) is not None:
+    while (due := next_deadline(world)) is not None and number - done < SETTLE_LIMIT:
         number += 1
         outcome = next(outcomes(world, Advance(due)))
         yield Step(number, outcome.inp, outcome.choices, outcome.transitions, time_alone=True)
