@@ -162,21 +162,37 @@ class Search(RulesByKind):
             return world
         return canonical(world, self.preset.bounds.instances).world
 
-    def run(self) -> SearchResult:
+    def start(self) -> tuple[list[tuple[World, int]], Finding | None]:
+        """Record the initial state; return the first frontier and any finding there."""
         result = self.result
-        started = time.perf_counter()
         initial = self.representative(World.empty(self.preset.config))
         first = fingerprint(initial)
         result.parents[first] = (first, -1)
         result.states = 1
         self._count_coverage(initial)
-        finding = self._new_state_findings(View(initial), first)
-        frontier = [(initial, first)]
+        return [(initial, first)], self._new_state_findings(View(initial), first)
+
+    def finish(self, finding: Finding | None, started: float) -> SearchResult:
+        """Judge the eventual properties (if nothing else broke) and the resources used."""
+        result = self.result
+        # a broken step or state is reported before a world that time alone cannot settle
+        if finding is None and result.complete:
+            finding = self._first_unsettled()
+        result.finding = finding
+        result.seconds = time.perf_counter() - started
+        result.visited_bytes = _visited_bytes(result.parents)
+        result.peak_memory_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return result
+
+    def run(self) -> SearchResult:
+        result = self.result
+        started = time.perf_counter()
+        frontier, finding = self.start()
         last_report = started
         while frontier and finding is None:
             next_frontier: list[tuple[World, int]] = []
             for world, fp in frontier:
-                finding = self._expand(world, fp, next_frontier)
+                finding = self.expand(world, fp, next_frontier)
                 if finding is not None:
                     break
                 if self.progress is not None and time.perf_counter() - last_report > 2:
@@ -191,16 +207,9 @@ class Search(RulesByKind):
             if next_frontier and finding is None:
                 result.depth += 1
             frontier = next_frontier
-        # a broken step or state is reported before a world that time alone cannot settle
-        if finding is None and result.complete:
-            finding = self._first_unsettled()
-        result.finding = finding
-        result.seconds = time.perf_counter() - started
-        result.visited_bytes = _visited_bytes(result.parents)
-        result.peak_memory_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return result
+        return self.finish(finding, started)
 
-    def _expand(self, world: World, fp: int, frontier: list[tuple[World, int]]) -> Finding | None:
+    def expand(self, world: World, fp: int, frontier: list[tuple[World, int]]) -> Finding | None:
         result = self.result
         before = View(world)
         move = -1

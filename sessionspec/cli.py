@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare-symmetry", action="store_true", help="search with and without symmetry reduction"
     )
     check.add_argument("--max-states", type=whole_number(1), default=None, help="stop after N states")
+    check.add_argument("--workers", type=whole_number(1), default=1, help="processes to search with (1)")
     check.add_argument(
         "--out", metavar="DIR", default=".", help="where a counterexample's trace and ITF files go (.)"
     )
@@ -221,6 +222,7 @@ def _model_check(args: argparse.Namespace) -> int:
         symmetry=not args.no_symmetry,
         compare=args.compare_symmetry,
         max_states=args.max_states,
+        workers=args.workers,
         out=Path(args.out),
         progress=None if args.json else model_check.progress_line,
     )
@@ -319,7 +321,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.explorer:
         from sessionspec.explorer_bench import explorer_benchmark, format_explorer_result
 
-        speed = explorer_benchmark()
+        speed = explorer_benchmark(args.workers or os.cpu_count() or 1)
         print(json.dumps(speed, indent=2) if args.json else format_explorer_result(speed))
         return 0
     if args.trace is not None:

@@ -20,6 +20,7 @@ from model.compiled import JOB, SESSION
 from sessionspec.bfs import Search, SearchResult
 from sessionspec.counterexample import Counterexample, ReplayMismatch, format_steps, reconstruct, trace_lines
 from sessionspec.itf import to_itf
+from sessionspec.parallel import run_parallel
 from sessionspec.presets import Preset
 
 EXIT_VERIFIED, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 4
@@ -41,13 +42,15 @@ def run_check(
     symmetry: bool = True,
     compare: bool = False,
     max_states: int | None = None,
+    workers: int = 1,
     out: Path | None = None,
     progress: Callable[[SearchResult, int], None] | None = None,
 ) -> tuple[dict[str, Any], Counterexample | None]:
     """Search ``preset`` and build the report; write a counterexample's files into ``out``."""
     search = Search(preset, symmetry=symmetry, max_states=max_states, progress=progress)
-    result = search.run()
+    result = search.run() if workers == 1 else run_parallel(search, workers)
     report = result_dict(result)
+    report["workers"] = workers
     if compare:
         other = Search(preset, symmetry=not symmetry, max_states=max_states, count_exercised=False).run()
         report["symmetry_comparison"] = {
@@ -156,7 +159,8 @@ def format_report(report: dict[str, Any]) -> str:
         f"Symmetry   {'on: names of jobs, sessions and instances reduced' if report['symmetry'] else 'off'}",
         f"States     {report['distinct_states']:,} distinct, {report['transitions']:,} transitions, "
         f"depth {report['depth']}",
-        f"Speed      {report['seconds']:.1f}s, {report['states_per_second']:,.0f} distinct states/s",
+        f"Speed      {report['seconds']:.1f}s, {report['states_per_second']:,.0f} distinct states/s"
+        f" ({report.get('workers', 1)} process{'es' if report.get('workers', 1) > 1 else ''})",
         f"Memory     {report['bytes_per_state']:.0f} bytes per state in the visited set "
         f"({report['visited_set_bytes'] / 2**20:.1f} MiB); peak {report['peak_memory_kib'] / 1024:.0f} MiB; "
         f"fingerprint collision probability {report['fingerprint_collision_probability']:.1e}",

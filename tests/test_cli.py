@@ -157,3 +157,13 @@ def test_bench_trace_reports_speed_ratio_and_memory(capsys: pytest.CaptureFixtur
         assert size["verdict"] == "conforms"
         assert size["lines_per_second"] > 0 and size["ratio_to_json_parse"] > 0
         assert size["judge_peak_memory_kib"] > 0
+
+
+def test_check_with_workers_reports_the_same_count(capsys: pytest.CaptureFixture[str]) -> None:
+    """`check --workers 2` verifies the tiny preset with its recorded count, naming the processes."""
+    from sessionspec.presets import PRESETS
+
+    assert main(["check", "--preset", "tiny", "--workers", "2", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["workers"] == 2
+    assert report["distinct_states"] == PRESETS["tiny"].expected_states

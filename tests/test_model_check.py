@@ -321,3 +321,41 @@ def test_random_reached_worlds_are_fixed_points_of_the_reduction() -> None:
         options = [o for _, o in successors(world, TINY)]
         world = search.representative(rng.choice(options).after)
         assert search.representative(world) == world
+
+
+def test_several_processes_reach_the_same_states_and_verdict() -> None:
+    """A search split among two worker processes reaches the same states, links and verdict."""
+    from sessionspec import parallel
+
+    small = parallel.SMALL_LEVEL
+    parallel.SMALL_LEVEL = 10  # make the tiny preset's levels big enough to split
+    try:
+        split = parallel.run_parallel(Search(TINY, count_exercised=False), workers=2)
+    finally:
+        parallel.SMALL_LEVEL = small
+    alone = Search(TINY, count_exercised=False).run()
+    assert (split.verdict, split.states, split.transitions) == (
+        alone.verdict,
+        alone.states,
+        alone.transitions,
+    )
+    assert split.parents.keys() == alone.parents.keys()
+    assert split.edges.keys() == alone.edges.keys()
+
+
+def test_several_processes_find_a_shortest_counterexample() -> None:
+    """With workers the counterexample is as short as the one-process search's."""
+    from sessionspec import parallel
+
+    with MUTANTS["fair-share-during-ittl"].applied():
+        small = parallel.SMALL_LEVEL
+        parallel.SMALL_LEVEL = 10
+        try:
+            search = Search(TINY, count_exercised=False)
+            split = parallel.run_parallel(search, workers=2)
+            length = len(reconstruct(search, split).steps)
+        finally:
+            parallel.SMALL_LEVEL = small
+        alone = Search(TINY, count_exercised=False)
+        expected = len(reconstruct(alone, alone.run()).steps)
+    assert split.finding is not None and length == expected
