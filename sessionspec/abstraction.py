@@ -29,7 +29,7 @@ finitely many states.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from model.config import Config, Number
 from model.world import JobRecord, SessionRecord, World
@@ -56,41 +56,50 @@ def _relative(world: World, remembered: Number) -> World:
     shift = base - world.now
     oldest = base - remembered
 
-    def at(t: Number) -> Number:
-        return max(oldest, t + shift)
-
     def moved(t: Number | None) -> Number | None:
-        return None if t is None else max(oldest, t + shift)
+        if t is None:
+            return None
+        t += shift
+        return t if t > oldest else oldest
 
-    fresh = all(_fresh(s, oldest) for s in world.sessions) and all(_fresh(j, oldest) for j in world.jobs)
-    if shift == 0 and fresh:
+    jobs = tuple(_moved_job(j, moved) for j in world.jobs)
+    sessions = tuple(_moved_session(s, moved) for s in world.sessions)
+    if shift == 0 and _same(jobs, world.jobs) and _same(sessions, world.sessions):
         return world
-    jobs = tuple(
-        j._replace(
-            submitted_at=at(j.submitted_at), started_at=moved(j.started_at), ended_at=moved(j.ended_at)
-        )
-        for j in world.jobs
-    )
-    sessions = tuple(
-        s._replace(
-            created_at=at(s.created_at),
-            started_at=moved(s.started_at),
-            idle_since=moved(s.idle_since),
-            ended_at=moved(s.ended_at),
-        )
-        for s in world.sessions
-    )
     return World(world.config, base, sessions, jobs)
 
 
-def _fresh(record: JobRecord | SessionRecord, oldest: Number) -> bool:
-    """No instant of the record lies further back than ``oldest``."""
-    stamps: tuple[Number | None, ...]
-    if isinstance(record, JobRecord):
-        stamps = (record.submitted_at, record.started_at, record.ended_at)
-    else:
-        stamps = (record.created_at, record.started_at, record.idle_since, record.ended_at)
-    return all(t is None or t >= oldest for t in stamps)
+def _moved_job(job: JobRecord, moved: Callable[[Number | None], Number | None]) -> JobRecord:
+    if job.instance == FORGOTTEN:  # finished business keeps its instants at 0
+        return job
+    submitted, started, ended = moved(job.submitted_at), moved(job.started_at), moved(job.ended_at)
+    if submitted == job.submitted_at and started == job.started_at and ended == job.ended_at:
+        return job
+    # positional construction: NamedTuple._replace costs several times more, on a hot path
+    assert submitted is not None
+    return JobRecord(job.id, job.backend, job.session, job.instance, job.max_execution_time, job.state,
+                     submitted, started, ended, job.ended_by)  # fmt: skip
+
+
+def _moved_session(session: SessionRecord, moved: Callable[[Number | None], Number | None]) -> SessionRecord:
+    if session.ended_at is not None:  # finished business: forget_history clears its instants
+        return session
+    created, started = moved(session.created_at), moved(session.started_at)
+    idle, ended = moved(session.idle_since), moved(session.ended_at)
+    if (created, started, idle, ended) == (
+        session.created_at,
+        session.started_at,
+        session.idle_since,
+        session.ended_at,
+    ):
+        return session
+    assert created is not None
+    return SessionRecord(session.id, session.backend, session.max_time, session.state, session.accepting,
+                         created, started, session.max_ttl, idle, session.got_job, ended)  # fmt: skip
+
+
+def _same(new: tuple[object, ...], old: tuple[object, ...]) -> bool:
+    return all(a is b for a, b in zip(new, old, strict=True))
 
 
 def forget_history(world: World) -> World:
@@ -104,18 +113,28 @@ def forget_history(world: World) -> World:
     """
     live_sessions = {s.id for s in world.sessions if s.ended_at is None}
     jobs = tuple(
-        JobRecord(j.id, j.backend, j.session, FORGOTTEN, None, j.state, 0, 0, 0)
+        _forgotten_job(j)
         if j.ended_at is not None and (j.session is None or j.session not in live_sessions)
         else j
         for j in world.jobs
     )
-    sessions = tuple(
-        s
-        if s.ended_at is None
-        else SessionRecord(s.id, s.backend, None, s.state, False, 0, 0, None, None, True, 0)
-        for s in world.sessions
-    )
+    sessions = tuple(s if s.ended_at is None else _forgotten_session(s) for s in world.sessions)
+    if _same(jobs, world.jobs) and _same(sessions, world.sessions):
+        return world
     return World(world.config, world.now, sessions, jobs)
+
+
+def _forgotten_job(job: JobRecord) -> JobRecord:
+    if job.instance == FORGOTTEN:
+        return job
+    return JobRecord(job.id, job.backend, job.session, FORGOTTEN, None, job.state, 0, 0, 0)
+
+
+def _forgotten_session(session: SessionRecord) -> SessionRecord:
+    forgotten = SessionRecord(
+        session.id, session.backend, None, session.state, False, 0, 0, None, None, True, 0
+    )
+    return session if session == forgotten else forgotten
 
 
 # the instance of a forgotten job: no instance has this name (they are non-empty)

@@ -85,9 +85,19 @@ def canonical(world: World, instance_pool: tuple[str, ...]) -> Renaming:
     order = list(dict.fromkeys([*used, *free]))
     instance_names = {old: new for old, new in zip(order, free, strict=False)}
     renamed_jobs = tuple(_rename_job(j, job_names, session_names, instance_names) for j in jobs)
-    renamed_sessions = tuple(SessionRecord(session_names[s.id], *s[1:]) for s in sessions)
+    renamed_sessions = tuple(
+        s if session_names[s.id] == s.id else SessionRecord(session_names[s.id], *s[1:]) for s in sessions
+    )
+    if _same_records(renamed_jobs, world.jobs) and _same_records(renamed_sessions, world.sessions):
+        # already its own representative (the common case): keep the very object, which
+        # also lets the rule views see that nothing changed
+        return Renaming(world, job_names, session_names, instance_names)
     representative = World(config, world.now, renamed_sessions, renamed_jobs)
     return Renaming(representative, job_names, session_names, instance_names)
+
+
+def _same_records(new: tuple[object, ...], old: tuple[object, ...]) -> bool:
+    return len(new) == len(old) and all(a is b for a, b in zip(new, old, strict=True))
 
 
 def _session_key(
@@ -101,5 +111,8 @@ def _rename_job(
     job: JobRecord, jobs: dict[str, str], sessions: dict[str, str], instances: dict[str, str]
 ) -> JobRecord:
     session = None if job.session is None else sessions.get(job.session, job.session)
+    name, instance = jobs[job.id], instances.get(job.instance, job.instance)
+    if name == job.id and session == job.session and instance == job.instance:
+        return job
     # positional construction: NamedTuple._replace costs several times more, on a hot path
-    return JobRecord(jobs[job.id], job.backend, session, instances.get(job.instance, job.instance), *job[4:])
+    return JobRecord(name, job.backend, session, instance, *job[4:])
