@@ -152,8 +152,8 @@ def format_report(report: dict[str, Any]) -> str:
     bounds = report["bounds"]
     lines = [
         f"Preset     {report['preset']}: {report['summary']}",
-        f"Bounds     {bounds['sessions']} sessions, {bounds['session_jobs']} session jobs, "
-        f"{bounds['plain_jobs']} plain jobs; instances {', '.join(bounds['instances'])}",
+        f"Bounds     at most: sessions {bounds['sessions']}, session jobs {bounds['session_jobs']}, "
+        f"plain jobs {bounds['plain_jobs']}; instances {', '.join(bounds['instances'])}",
         "Method     breadth-first search of every reachable state: every input the bounds allow, every",
         "           scheduler pick, every way a job ends; time unbounded (relative clocks, decision D20)",
         f"Symmetry   {'on: names of jobs, sessions and instances reduced' if report['symmetry'] else 'off'}",

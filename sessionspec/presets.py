@@ -147,10 +147,17 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "default",
-            "one QPU with a pending timeout; one session with three jobs and one plain job",
-            Config(backends=("qpu",), system_max_ttl=2, interactive_ttl=1, job_time_cap=1, pending_timeout=2),
+            "a QPU with a pending timeout and a simulator; one session with three jobs, one plain job",
+            Config(
+                backends=("qpu", "sim"),
+                simulators=frozenset({"sim"}),
+                system_max_ttl=2,
+                interactive_ttl=1,
+                job_time_cap=1,
+                pending_timeout=2,
+            ),
             Bounds(sessions=1, session_jobs=3, plain_jobs=1, instances=("lab-a",), refused_inputs=False),
-            expected_states=17580,
+            expected_states=21888,
         ),
         Preset(
             "large",
