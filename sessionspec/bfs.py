@@ -123,6 +123,15 @@ class Search(RulesByKind):
     ``symmetry=False`` explores every name permutation separately; ``max_states``
     stops early (the verdict is then ``incomplete``); ``count_exercised=False`` skips
     counting, for each rule, the transitions on which its situation arose.
+
+    Example::
+
+        from sessionspec.counterexample import format_steps, reconstruct
+
+        search = Search(PRESETS["default"])
+        result = search.run()
+        if result.finding is not None:
+            print(format_steps(reconstruct(search, result)))
     """
 
     def __init__(
