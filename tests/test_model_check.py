@@ -359,3 +359,14 @@ def test_several_processes_find_a_shortest_counterexample() -> None:
         alone = Search(TINY, count_exercised=False)
         expected = len(reconstruct(alone, alone.run()).steps)
     assert split.finding is not None and length == expected
+
+
+def test_cli_compare_symmetry_reports_both_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--compare-symmetry searches twice and reports both counts with one verdict."""
+    path = tmp_path / "two.json"
+    bounds = MINI.bounds._replace(sessions=2, session_jobs=2)
+    path.write_text(json.dumps({"config": MINI.config.to_dict(), "bounds": bounds.to_dict()}))
+    assert main(["check", "--config", str(path), "--compare-symmetry", "--json"]) == 0
+    comparison = json.loads(capsys.readouterr().out)["symmetry_comparison"]
+    assert comparison["same_verdict"] is True
+    assert comparison["without_symmetry"] > comparison["with_symmetry"]
