@@ -133,3 +133,9 @@ def compile_machine(machine: type[StateMachine]) -> MachineTable:
 
 SESSION = compile_machine(Session)
 JOB = compile_machine(Job)
+
+
+def declared_edges() -> list[tuple[str, str, str, str]]:
+    """Every declared edge of both machines as ``(machine, source, event, target)``, as
+    :attr:`model.step.Transition.fired` records them: what coverage is measured against."""
+    return [(table.name, e.source, e.event, e.target) for table in (SESSION, JOB) for e in table.edges]

@@ -63,7 +63,7 @@ from model.live_deadlines import ITTL, MAX_TTL, PENDING_TIMEOUT, TIME_LIMIT, Dea
 from model.live_records import Backend, LiveJob, LiveSession, first_queued
 from model.live_usage import UsageLedger
 from model.scheduler import max_ttl_value
-from model.world import ACTIVE, INACTIVE, PENDING, QUEUED, RUNNING, World
+from model.world import ACTIVE, INACTIVE, PENDING, QUEUED, RUNNING, World, time_limit
 
 Key = tuple[Any, ...]
 Retired = tuple[Any, ...]
@@ -379,8 +379,7 @@ class LiveWorld:
             if session is None or not session.accepting or session.backend != inp.backend:
                 self.job_ids.discard(inp.job)
                 return True
-        cap = self.config.job_time_cap  # the limit as JobRecord.time_limit gives it (decision D13)
-        limit = cap if inp.max_execution_time is None else min(inp.max_execution_time, cap)
+        limit = time_limit(inp.max_execution_time, self.config)
         job = LiveJob(
             self._seq, inp.job, inp.backend, session, inp.instance, inp.max_execution_time, self.now, limit
         )

@@ -45,9 +45,14 @@ class JobRecord(NamedTuple):
 
     def time_limit(self, config: Config) -> Number:
         """How long the job may run: its own limit, capped by the system (decision D13)."""
-        if self.max_execution_time is None:
-            return config.job_time_cap
-        return min(self.max_execution_time, config.job_time_cap)
+        return time_limit(self.max_execution_time, config)
+
+
+def time_limit(max_execution_time: Number | None, config: Config) -> Number:
+    """A job's time limit: its ``max_execution_time`` capped by the system, else the cap (D13)."""
+    if max_execution_time is None:
+        return config.job_time_cap
+    return min(max_execution_time, config.job_time_cap)
 
 
 class SessionRecord(NamedTuple):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from invariants import Violation
+from invariants.checker import violations_of
 from invariants.view import View
 from model.inputs import Advance, Input, input_to_dict
 from model.step import Tick, Transition
@@ -167,8 +168,6 @@ def _time_alone(world: World, done: int) -> Iterator[Step]:
 
 
 def _violations(search: Search, step: Step) -> Iterator[Violation]:
-    from invariants.checker import violations_of
-
     view = View(step.before)
     for transition in step.transitions:
         after = View(transition.after, view)

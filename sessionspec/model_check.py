@@ -16,19 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from invariants import RULES
-from model.compiled import JOB, SESSION
+from model.compiled import JOB, SESSION, declared_edges
 from sessionspec.bfs import Search, SearchResult
 from sessionspec.counterexample import Counterexample, ReplayMismatch, format_steps, reconstruct, trace_lines
 from sessionspec.itf import to_itf
 from sessionspec.parallel import run_parallel
 from sessionspec.presets import Preset
 
-EXIT_VERIFIED, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 4
-
-
-def declared_edges() -> list[tuple[str, str, str, str]]:
-    edges = [("Session", e.source, e.event, e.target) for e in SESSION.edges]
-    return edges + [("Job", e.source, e.event, e.target) for e in JOB.edges]
+EXIT_VERIFIED, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 4
 
 
 def collision_probability(states: int) -> float:

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import get_state_machine_test
 
 from invariants import RULES, RuleViolation
-from model.compiled import JOB, SESSION
+from model.compiled import JOB, SESSION, declared_edges
 from model.config import Config
 from model.inputs import Input
 from model.observations import JobChanged, SessionChanged
@@ -55,9 +55,7 @@ class ExplorationReport:
         return self.steps / self.seconds if self.seconds else 0.0
 
     def unreached_edges(self) -> list[tuple[str, str, str, str]]:
-        declared = [("Session", e.source, e.event, e.target) for e in SESSION.edges]
-        declared += [("Job", e.source, e.event, e.target) for e in JOB.edges]
-        return [edge for edge in declared if edge not in self.edges]
+        return [edge for edge in declared_edges() if edge not in self.edges]
 
     def unreached_states(self) -> list[tuple[str, str]]:
         declared = [("Session", s) for s in SESSION.states] + [("Job", s) for s in JOB.states]
