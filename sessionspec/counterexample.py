@@ -12,12 +12,20 @@ raised, never hidden.
 The run can be shown as a step list (:func:`format_steps`), written as a protocol v1
 trace that ``sessionspec check-trace`` judges (:func:`trace_lines`), and written as
 an ITF trace for Apalache and Quint users (:mod:`sessionspec.itf`).
+
+A rule can break in the model's own bookkeeping (a timer set too early, a record
+dropped) while every observation of that step is right: a trace of the run so far
+conforms. The counterexample then runs on, breadth-first from the state the violation
+left, to the first step whose reported changes break a rule as a trace judge sees them
+(:func:`sessionspec.oracle.claimed_violations`), so that its trace shows the failure
+and names the rule ``check-trace`` will report (decision D21).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from invariants import Violation
@@ -29,11 +37,14 @@ from model.timers import next_deadline
 from model.world import World
 from sessionspec.bfs import MOVE_BITS, Search, SearchResult, fingerprint, successors
 from sessionspec.moves import Outcome, outcomes, user_inputs
+from sessionspec.oracle import claimed_change, claimed_violations
 from sessionspec.symmetry import canonical
 from sessionspec.traces import header, record_to_dict
 
 # time alone settles a world within this many deadlines, or it never does
 SETTLE_LIMIT = 1000
+# states searched, past a finding no trace shows, for a step that a trace does show
+SHOWING_LIMIT = 20_000
 
 
 class ReplayMismatch(AssertionError):
@@ -70,10 +81,21 @@ class Counterexample:
     violations: tuple[Violation, ...]
     error: str = ""
     eventual: bool = False
+    # the first step whose reported changes break a rule, and those violations: what
+    # check-trace sees of the run (None: no step of the run shows anything wrong)
+    shown_at: int | None = None
+    shown_as: tuple[Violation, ...] = ()
+    # the steps after the finding's own, run to reach the one a trace shows
+    extended: int = 0
 
     @property
     def rules(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(v.rule for v in self.violations))
+        return tuple(dict.fromkeys(v.rule for v in (*self.violations, *self.shown_as)))
+
+    @property
+    def trace_rule(self) -> str | None:
+        """The rule ``check-trace`` names for this run's trace."""
+        return self.shown_as[0].rule if self.shown_as else None
 
 
 def reconstruct(search: Search, result: SearchResult) -> Counterexample:
@@ -121,7 +143,108 @@ def reconstruct(search: Search, result: SearchResult) -> Counterexample:
     found = tuple(_violations(search, steps[-1])) if steps else finding.violations
     if not found:
         raise ReplayMismatch(f"the replayed run breaks no rule; the search reported {finding.rules}")
-    return Counterexample(initial, tuple(steps), found)
+    return _shown_in_trace(search, Counterexample(initial, tuple(steps), found))
+
+
+def _shown_in_trace(search: Search, counterexample: Counterexample) -> Counterexample:
+    """The counterexample with the step a trace shows it at, run on to one if need be."""
+    claimed = counterexample.initial
+    for step in counterexample.steps:
+        claimed, shown = _claims_judged(claimed, step.transitions)
+        if shown:
+            return replace(counterexample, shown_at=step.number, shown_as=shown)
+    if not counterexample.steps:
+        return counterexample
+    more, shown = _run_until_shown(search, counterexample.steps[-1], claimed)
+    if not shown:
+        return counterexample
+    return replace(
+        counterexample,
+        steps=(*counterexample.steps, *more),
+        shown_at=more[-1].number,
+        shown_as=shown,
+        extended=len(more),
+    )
+
+
+def _claims_judged(claimed: World, steps: Iterable[Transition]) -> tuple[World, tuple[Violation, ...]]:
+    """The world a trace claims after ``steps``, from ``claimed``, and the rules those claims break.
+
+    The claimed world follows the trace only, never the model's bookkeeping, so a
+    rule broken there is one a trace judge sees.
+    """
+    for transition in steps:
+        shown = _quiet_instants_judged(claimed, transition)
+        if shown:
+            return claimed, shown
+        as_claimed = transition._replace(before=claimed)
+        broken = claimed_violations(as_claimed, transition.observations)
+        claimed = claimed_change(as_claimed, transition.observations).after
+        if broken:
+            return claimed, tuple(broken)
+    return claimed, ()
+
+
+def _quiet_instants_judged(claimed: World, transition: Transition) -> tuple[Violation, ...]:
+    """The rules the claimed world breaks at the instants before ``transition`` that no line reports.
+
+    A trace judge lets the reference's deadlines fire at those instants (and at the
+    instant of an input, before it); what they should have changed, and nothing reports,
+    shows there. Instants are whole seconds, as the bounds give every duration.
+    """
+    end = transition.after.now
+    last = end if not isinstance(transition.cause, Tick) else end - 1
+    instant = math.floor(claimed.now) + 1
+    while instant <= last:
+        quiet = Transition(claimed, Tick(instant), claimed._replace(now=instant), (), ())
+        shown = claimed_violations(quiet, ())
+        if shown:
+            return tuple(shown)
+        instant += 1
+    return ()
+
+
+def _run_until_shown(search: Search, last: Step, claimed: World) -> tuple[list[Step], tuple[Violation, ...]]:
+    """The fewest further moves to a step whose reported changes break a rule."""
+    Node = tuple[int, int]  # the model's state and the claimed world's, both abstracted
+
+    def node(world: World, claims: World) -> Node:
+        return fingerprint(search.abstracted(world)), fingerprint(search.abstracted(claims))
+
+    start = node(last.after, claimed)
+    parents: dict[Node, tuple[Node, Outcome] | None] = {start: None}
+    frontier = [(last.after, claimed, start)]
+    try:
+        while frontier and len(parents) < SHOWING_LIMIT:
+            next_frontier: list[tuple[World, World, Node]] = []
+            for world, claims, here in frontier:
+                for inp in user_inputs(world, search.preset.bounds):
+                    for outcome in outcomes(world, inp):
+                        claims_after, shown = _claims_judged(claims, outcome.transitions)
+                        if shown:
+                            return _path(parents, here, outcome, last.number), shown
+                        there = node(outcome.after, claims_after)
+                        if there not in parents:
+                            parents[there] = (here, outcome)
+                            next_frontier.append((outcome.after, claims_after, there))
+            frontier = next_frontier
+    except Exception:  # a model that crashes on the way shows nothing more in a trace
+        return [], ()
+    return [], ()
+
+
+def _path(
+    parents: dict[tuple[int, int], tuple[tuple[int, int], Outcome] | None],
+    here: tuple[int, int],
+    last: Outcome,
+    done: int,
+) -> list[Step]:
+    chain = [last]
+    while (link := parents[here]) is not None:
+        here, outcome = link
+        chain.append(outcome)
+    chain.reverse()
+    return [Step(done + i, o.inp, o.choices, o.transitions) for i, o in enumerate(chain, 1)]
 
 
 def _fp(search: Search, world: World) -> int:
@@ -209,7 +332,24 @@ def format_steps(counterexample: Counterexample) -> str:
         lines.append(f"  the model crashed at the next input: {counterexample.error}")
     for violation in counterexample.violations:
         lines.append(f"  VIOLATED {violation}")
+    lines.extend(_how_a_trace_shows(counterexample))
     return "\n".join(lines)
+
+
+def _how_a_trace_shows(counterexample: Counterexample) -> list[str]:
+    if counterexample.shown_at is None:
+        return [] if counterexample.error or counterexample.eventual else ["  no trace line shows it"]
+    first = counterexample.shown_as[0]
+    lines = []
+    if counterexample.extended:
+        found_at = len(counterexample.steps) - counterexample.extended
+        lines.append(
+            f"  no trace line shows step {found_at}'s violation (the model's own bookkeeping); "
+            f"the run goes on until one does"
+        )
+    named = str(first) if counterexample.extended else first.rule
+    lines.append(f"  a trace shows it at step {counterexample.shown_at}, where check-trace names {named}")
+    return lines
 
 
 def diff(before: World, after: World) -> list[str]:

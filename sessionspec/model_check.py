@@ -126,6 +126,10 @@ def counterexample_dict(counterexample: Counterexample, preset: Preset, out: Pat
         "error": counterexample.error,
         "eventual": counterexample.eventual,
         "length": len(counterexample.steps),
+        # what check-trace names for the trace file, at which step; steps run on past the finding
+        "trace_rule": counterexample.trace_rule,
+        "shown_at_step": counterexample.shown_at,
+        "extended_by": counterexample.extended,
         "steps": format_steps(counterexample).splitlines(),
         "trace_file": None,
         "itf_file": None,
@@ -142,13 +146,21 @@ def counterexample_dict(counterexample: Counterexample, preset: Preset, out: Pat
     return data
 
 
+def _workloads(bounds: dict[str, Any]) -> str:
+    main = {k: bounds[k] for k in ("sessions", "session_jobs", "plain_jobs")}
+    return ", or ".join(
+        f"sessions {w['sessions']}, session jobs {w['session_jobs']}, plain jobs {w['plain_jobs']}"
+        for w in (main, *bounds.get("alternatives", []))
+    )
+
+
 def format_report(report: dict[str, Any]) -> str:
     """The human-readable report."""
     bounds = report["bounds"]
     lines = [
         f"Preset     {report['preset']}: {report['summary']}",
-        f"Bounds     at most: sessions {bounds['sessions']}, session jobs {bounds['session_jobs']}, "
-        f"plain jobs {bounds['plain_jobs']}; instances {', '.join(bounds['instances'])}",
+        f"Bounds     at most: {_workloads(bounds)}; instances {', '.join(bounds['instances'])}; "
+        f"user endings {', '.join(bounds.get('endings', [])) or 'none'}",
         "Method     breadth-first search of every reachable state: every input the bounds allow, every",
         "           scheduler pick, every way a job ends; time unbounded (relative clocks, decision D20)",
         f"Symmetry   {'on: names of jobs, sessions and instances reduced' if report['symmetry'] else 'off'}",

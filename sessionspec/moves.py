@@ -104,13 +104,14 @@ def user_inputs(world: World, bounds: Bounds) -> Iterator[Input]:
     session_jobs = sum(1 for j in world.jobs if j.session is not None)
     plain_jobs = len(world.jobs) - session_jobs
     refused = bounds.refused_inputs
-    if len(world.sessions) < bounds.sessions:
+    sessions = len(world.sessions)
+    if bounds.admits(sessions + 1, session_jobs, plain_jobs):
         new_session = fresh_id("s", session_ids, len(world.sessions))
         for backend in qpus + (simulators[:1] if refused else []):
             for max_time in bounds.max_times:
                 yield CreateSession(now, new_session, backend, max_time)
     new_job = fresh_id("j", job_ids, len(world.jobs))
-    if session_jobs < bounds.session_jobs:
+    if bounds.admits(sessions, session_jobs + 1, plain_jobs):
         for session in world.sessions:
             if not (session.accepting or refused):
                 continue
@@ -121,30 +122,33 @@ def user_inputs(world: World, bounds: Bounds) -> Iterator[Input]:
                 other = next((b for b in config.backends if b != session.backend), None)
                 if other is not None:
                     yield Submit(now, new_job, other, session.id, False, bounds.instances[0])
-        if bounds.start_session_jobs and len(world.sessions) < bounds.sessions:
+        if bounds.start_session_jobs and bounds.admits(sessions + 1, session_jobs + 1, plain_jobs):
             new_session = fresh_id("s", session_ids, len(world.sessions))
             for backend in qpus:
                 for instance in bounds.instances:
                     for met in bounds.max_execution_times:
                         yield Submit(now, new_job, backend, new_session, True, instance, met)
-    if plain_jobs < bounds.plain_jobs:
+    if bounds.admits(sessions, session_jobs, plain_jobs + 1):
         for backend in config.backends:
             for instance in bounds.instances:
                 for met in bounds.max_execution_times:
                     yield Submit(now, new_job, backend, None, False, instance, met)
+    closes, cancels = "close_session" in bounds.endings, "cancel_session" in bounds.endings
     for session in world.sessions:
-        if session.accepting or refused:
+        if closes and (session.accepting or refused):
             yield CloseSession(now, session.id)
-        if session.ended_at is None or refused:
+        if cancels and (session.ended_at is None or refused):
             yield CancelSession(now, session.id)
+    cancel_jobs = "cancel_job" in bounds.endings
     for job in world.jobs:
         if job.state == RUNNING or refused:
             for outcome in bounds.job_outcomes:
                 yield FinishJob(now, job.id, outcome)
-        if job.state in (QUEUED, RUNNING) or refused:
+        if cancel_jobs and (job.state in (QUEUED, RUNNING) or refused):
             yield CancelJob(now, job.id)
-    if refused:
+    if refused and cancel_jobs:
         yield CancelJob(now, UNKNOWN_JOB)
+    if refused and closes:
         yield CloseSession(now, UNKNOWN_SESSION)
 
 

@@ -29,9 +29,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from invariants import RULES, Kind
+from invariants import RULES, Kind, Violation
 from invariants.checker import violations_of
-from invariants.view import View
+from invariants.view import View, expected_max_ttl
 from model.config import Config, Number
 from model.inputs import Input, Submit, input_to_dict
 from model.observations import JobChanged, Observation, Rejected, SessionChanged
@@ -257,17 +257,35 @@ class Oracle:
 
     def _rule_for(self, transition: Transition, observed: list[tuple[int, Observation]]) -> str:
         """The rule the trace's claimed changes break, judged by the catalogue."""
-        claimed = _apply_claims(transition, [o for _, o in observed])
-        claimed_transition = transition._replace(after=claimed, observations=tuple(o for _, o in observed))
-        state_rules = [r for r in RULES.values() if r.kind is Kind.STATE]
-        step_rules = [r for r in RULES.values() if r.kind is Kind.STEP and r.id not in _TRACE_BLIND]
-        before = View(transition.before)
-        found = violations_of(claimed_transition, before, View(claimed, before), state_rules, step_rules)
+        found = claimed_violations(transition, [o for _, o in observed])
         return found[0].rule if found else FALLBACK_RULE
 
 
 # Rules that judge the world's bookkeeping rather than what a trace can show.
 _TRACE_BLIND = frozenset({"NOTHING-LOST"})
+
+
+def claimed_change(transition: Transition, observed: Iterable[Observation]) -> Transition:
+    """``transition`` as a trace claims it: its start world changed only as ``observed`` reports.
+
+    What the model keeps to itself (a timer's bookkeeping, a record it drops) plays no
+    part, so the rules judge only what a trace shows.
+    """
+    observed = tuple(observed)
+    return transition._replace(after=_apply_claims(transition, list(observed)), observations=observed)
+
+
+def claimed_violations(transition: Transition, observed: Iterable[Observation]) -> list[Violation]:
+    """What the rules say of the change a trace claims (:func:`claimed_change`).
+
+    These are the violations a trace judge can name; the first one is the rule the
+    oracle reports at a divergence.
+    """
+    claimed = claimed_change(transition, observed)
+    state_rules = [r for r in RULES.values() if r.kind is Kind.STATE]
+    step_rules = [r for r in RULES.values() if r.kind is Kind.STEP and r.id not in _TRACE_BLIND]
+    before = View(transition.before)
+    return violations_of(claimed, before, View(claimed.after, before), state_rules, step_rules)
 
 
 def _started(observed: list[tuple[int, Observation]]) -> set[str]:
@@ -327,6 +345,23 @@ def _apply_claims(transition: Transition, observed: list[Observation]) -> World:
             if obs.state in ("closed", "canceled", "expired"):
                 changes["ended_at"] = now
             world = world.with_session(session._replace(**changes))
+    return _hidden_timers_as_documented(world, now)
+
+
+def _hidden_timers_as_documented(world: World, now: Number) -> World:
+    """Give a session the claims activate now the max TTL the rules expect.
+
+    No trace line reports a session's max TTL; leaving it unset would make the rules
+    blame a value nobody claimed. What a trace shows of it is the expiry, judged when
+    it comes (or fails to) (decision D21).
+    """
+    for session in world.sessions:
+        if session.started_at == now and session.max_ttl is None:
+            first = next((j for j in world.jobs if j.session == session.id and j.started_at == now), None)
+            if first is not None:
+                world = world.with_session(
+                    session._replace(max_ttl=expected_max_ttl(session, first, world.config))
+                )
     return world
 
 

@@ -26,9 +26,40 @@ from typing import Any, NamedTuple
 from model.config import Config, Number, Reservation, identifier
 from model.errors import InvalidInput
 
+# the inputs by which users end work: protocol v1 ``op`` names
+ENDINGS = ("close_session", "cancel_session", "cancel_job")
+
+
+class Workload(NamedTuple):
+    """How many sessions, session jobs and plain jobs one run of the users may create."""
+
+    sessions: int
+    session_jobs: int
+    plain_jobs: int
+
+    def admits(self, sessions: int, session_jobs: int, plain_jobs: int) -> bool:
+        return (
+            sessions <= self.sessions and session_jobs <= self.session_jobs and plain_jobs <= self.plain_jobs
+        )
+
+    def describe(self) -> str:
+        return f"sessions {self.sessions}, session jobs {self.session_jobs}, plain jobs {self.plain_jobs}"
+
+
+_WORKLOAD_KEYS = Workload._fields
+
 
 class Bounds(NamedTuple):
-    """What users may do in a bounded exploration."""
+    """What users may do in a bounded exploration.
+
+    Besides the main limits (``sessions``, ``session_jobs``, ``plain_jobs``) a run may
+    keep to any of the ``alternatives`` instead: the explored states are those of all
+    these workloads together, each shared state explored once.
+
+    >>> bounds = Bounds(sessions=1, session_jobs=3, alternatives=(Workload(2, 2, 1),))
+    >>> bounds.admits(2, 2, 1), bounds.admits(1, 3, 1), bounds.admits(2, 3, 1)
+    (True, True, False)
+    """
 
     # how many sessions (create_session or a start_session job), session jobs and plain jobs
     sessions: int = 1
@@ -46,6 +77,22 @@ class Bounds(NamedTuple):
     # inputs the model refuses: unknown ids, a job into a closed session or onto another
     # backend, a session on a simulator, finishing a job that is not running
     refused_inputs: bool = True
+    # which ends users may put to their work before it runs out (a job finishing is the
+    # QPU's, and always allowed); each one multiplies the interleavings
+    endings: tuple[str, ...] = ENDINGS
+    # other limits a run may keep to instead of the main ones
+    alternatives: tuple[Workload, ...] = ()
+
+    @property
+    def workloads(self) -> tuple[Workload, ...]:
+        return (Workload(self.sessions, self.session_jobs, self.plain_jobs), *self.alternatives)
+
+    def admits(self, sessions: int, session_jobs: int, plain_jobs: int) -> bool:
+        """May a run create this many sessions, session jobs and plain jobs?"""
+        return any(w.admits(sessions, session_jobs, plain_jobs) for w in self.workloads)
+
+    def describe_workloads(self) -> str:
+        return ", or ".join(w.describe() for w in self.workloads)
 
     def to_dict(self) -> dict[str, Any]:
         out = self._asdict()
@@ -53,6 +100,8 @@ class Bounds(NamedTuple):
         out["max_times"] = list(self.max_times)
         out["max_execution_times"] = list(self.max_execution_times)
         out["job_outcomes"] = list(self.job_outcomes)
+        out["endings"] = list(self.endings)
+        out["alternatives"] = [w._asdict() for w in self.alternatives]
         return out
 
     @classmethod
@@ -72,6 +121,8 @@ class Bounds(NamedTuple):
                 if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 50:
                     raise InvalidInput(f"bounds.{key}", value, "a whole number from 0 to 50")
                 values[key] = value
+        if "alternatives" in raw:
+            values["alternatives"] = _workloads(raw["alternatives"])
         if "instances" in raw:
             items = raw["instances"]
             if not isinstance(items, list) or not items:
@@ -87,12 +138,34 @@ class Bounds(NamedTuple):
                     "bounds.job_outcomes", outcomes, 'a non-empty list of "completed", "failed"'
                 )
             values["job_outcomes"] = tuple(dict.fromkeys(outcomes))
+        if "endings" in raw:
+            endings = raw["endings"]
+            if not isinstance(endings, list) or set(endings) - set(ENDINGS):
+                raise InvalidInput("bounds.endings", endings, f"a list of {', '.join(map(repr, ENDINGS))}")
+            values["endings"] = tuple(dict.fromkeys(endings))
         for key in ("start_session_jobs", "refused_inputs"):
             if key in raw:
                 if not isinstance(raw[key], bool):
                     raise InvalidInput(f"bounds.{key}", raw[key], "true or false")
                 values[key] = raw[key]
         return cls(**values)
+
+
+def _workloads(items: object) -> tuple[Workload, ...]:
+    expected = "a list of objects with the keys " + ", ".join(_WORKLOAD_KEYS)
+    if not isinstance(items, list):
+        raise InvalidInput("bounds.alternatives", items, expected)
+    out: list[Workload] = []
+    for i, item in enumerate(items):
+        where = f"bounds.alternatives[{i}]"
+        if not isinstance(item, dict) or set(item) != set(_WORKLOAD_KEYS):
+            raise InvalidInput(where, item, expected)
+        for key in _WORKLOAD_KEYS:
+            value = item[key]
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 50:
+                raise InvalidInput(f"{where}.{key}", value, "a whole number from 0 to 50")
+        out.append(Workload(*(item[key] for key in _WORKLOAD_KEYS)))
+    return tuple(out)
 
 
 def _optional_durations(items: object, where: str) -> tuple[Number | None, ...]:
@@ -117,6 +190,9 @@ class Preset(NamedTuple):
     expected_states: int | None = None
     expected_states_unreduced: int | None = None
 
+
+# short timers, so that every timeout and limit falls within a few steps of the search
+ONE_QPU = Config(backends=("qpu",), system_max_ttl=2, interactive_ttl=1, job_time_cap=1, pending_timeout=2)
 
 PRESETS: dict[str, Preset] = {
     preset.name: preset
@@ -147,24 +223,25 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "default",
-            "a QPU with a pending timeout and a simulator; one session with three jobs, one plain job",
-            Config(
-                backends=("qpu", "sim"),
-                simulators=frozenset({"sim"}),
-                system_max_ttl=2,
-                interactive_ttl=1,
-                job_time_cap=1,
-                pending_timeout=2,
+            "one QPU with a pending timeout; one session with three jobs and a plain job, or two"
+            " sessions with two jobs between them and a plain job",
+            ONE_QPU,
+            # three jobs in one session order a session's queue; two sessions contend for the QPU
+            Bounds(
+                session_jobs=3,
+                instances=("lab-a",),
+                refused_inputs=False,
+                alternatives=(Workload(sessions=2, session_jobs=2, plain_jobs=1),),
             ),
-            Bounds(sessions=1, session_jobs=3, plain_jobs=1, instances=("lab-a",), refused_inputs=False),
-            expected_states=21888,
+            expected_states=39969,
         ),
         Preset(
             "large",
-            "one QPU with a pending timeout; two sessions with two jobs between them and one plain job",
-            Config(backends=("qpu",), system_max_ttl=2, interactive_ttl=1, job_time_cap=1, pending_timeout=2),
-            Bounds(sessions=2, session_jobs=2, plain_jobs=1, instances=("lab-a",), refused_inputs=False),
-            expected_states=24793,
+            "one QPU with a pending timeout; two sessions with three jobs between them and a plain job;"
+            " jobs complete",
+            ONE_QPU,
+            Bounds(sessions=2, session_jobs=3, job_outcomes=("completed",), refused_inputs=False),
+            expected_states=229671,
         ),
     )
 }

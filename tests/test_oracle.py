@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from model.config import Config
 from model.inputs import Advance, CreateSession, FinishJob, Input, Submit
 from model.observations import JobChanged, Observation, SessionChanged
-from model.step import step
+from model.step import Transition, step, transitions
 from model.world import World
 from sessionspec.explore import CONFIGS, TEMPLATES, Context
 from sessionspec.mutants import MUTANTS
-from sessionspec.oracle import Divergence, Oracle, TraceDiverged
+from sessionspec.oracle import Divergence, Oracle, TraceDiverged, claimed_change, claimed_violations
 from sessionspec.traces import Record, trace_of
 
 EXAMPLE: list[Record] = [
@@ -150,3 +150,25 @@ def test_traces_of_mutants_do_not_conform(name: str) -> None:
         if judge(config, records) is not None:
             return
     pytest.fail(f"no trace of mutant {name} was caught")
+
+
+def test_claims_of_a_correct_activation_break_no_rule() -> None:
+    """A session's max TTL, which no trace line reports, is not blamed when the claims activate it."""
+    world = step(World.empty(Config()), CreateSession(0, "s1", "qpu1", max_time=5)).world
+    transition = transitions_of(world, Submit(1, "j1", "qpu1", "s1"))[-1]
+    assert any(isinstance(o, SessionChanged) and o.state == "active" for o in transition.observations)
+    assert claimed_violations(transition, transition.observations) == []
+    claimed = claimed_change(transition, transition.observations).after.session("s1")
+    assert claimed is not None and claimed.max_ttl == 5
+
+
+def test_claims_name_a_wrong_activation_by_its_rule() -> None:
+    """A claimed activation of a session whose job is not running is blamed on a rule, not let pass."""
+    world = step(World.empty(Config()), CreateSession(0, "s1", "qpu1")).world
+    transition = transitions_of(world, Advance(1))[-1]
+    wrong = [SessionChanged(1, "s1", "active", True)]
+    assert claimed_violations(transition, wrong) != []
+
+
+def transitions_of(world: World, inp: Input) -> list[Transition]:
+    return list(transitions(world, inp))
