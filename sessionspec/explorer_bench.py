@@ -3,18 +3,22 @@
 ``sessionspec bench --explorer`` searches the default and the large preset
 completely, with every rule checked, and reports both figures for each; then the
 default preset again with several processes (``--workers``, default: every core),
-and the speed-up.
+and the speed-up. Last, it times the model's own transition code alone on states
+of the default preset: every move from each state, nothing else (no renaming, no
+fingerprints, no rules). That bounds what any search running the model can reach.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import time
 from typing import Any
 
-from sessionspec.bfs import Search
+from model.world import World
+from sessionspec.bfs import Search, successors
 from sessionspec.parallel import run_parallel
-from sessionspec.presets import PRESETS
+from sessionspec.presets import PRESETS, Preset
 
 TARGET_STATES_PER_SECOND = 50_000
 
@@ -48,10 +52,42 @@ def explorer_benchmark(workers: int, large_states: int | None = None) -> dict[st
             "states_per_second": round(parallel.states_per_second, 1),
             "speed_up": round(single / parallel.seconds, 2) if parallel.seconds else None,
         },
+        "model_code_alone": model_code_alone(PRESETS["default"]),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
         "target_states_per_second": TARGET_STATES_PER_SECOND,
         "runs": runs,
+    }
+
+
+def model_code_alone(preset: Preset, states: int = 5000) -> dict[str, Any]:
+    """Time every move from the first ``states`` states of ``preset``, doing nothing else.
+
+    >>> alone = model_code_alone(PRESETS["tiny"], states=50)
+    >>> alone["states"] > 0 and alone["moves"] >= alone["states"]
+    True
+    """
+    sample: list[World] = []
+
+    class Sampling(Search):
+        def expand(self, world: World, fp: int, frontier: list[tuple[World, int]]) -> Any:
+            sample.append(world)
+            return super().expand(world, fp, frontier)
+
+    Sampling(preset, rules=[], count_exercised=False, max_states=states).run()
+    moves = 0
+    started = time.perf_counter()
+    for world in sample:
+        for _ in successors(world, preset):
+            moves += 1
+    seconds = time.perf_counter() - started
+    return {
+        "preset": preset.name,
+        "states": len(sample),
+        "moves": moves,
+        "microseconds_per_move": round(1e6 * seconds / moves, 1) if moves else None,
+        "microseconds_per_state": round(1e6 * seconds / len(sample), 1) if sample else None,
+        "states_per_second_at_most": round(len(sample) / seconds) if seconds else None,
     }
 
 
@@ -72,5 +108,11 @@ def format_explorer_result(result: dict[str, Any]) -> str:
     lines.append(
         f"  default with {par['workers']} processes: {par['seconds']:.1f}s, "
         f"{par['states_per_second']:,.0f} states/s, speed-up {par['speed_up']}x"
+    )
+    alone = result["model_code_alone"]
+    lines.append(
+        f"  the model's own transition code alone ({alone['preset']}, {alone['states']:,} states): "
+        f"{alone['microseconds_per_move']} us per move, {alone['microseconds_per_state']} us per state, "
+        f"so at most {alone['states_per_second_at_most']:,} states/s for any search that runs it"
     )
     return "\n".join(lines)
