@@ -343,6 +343,19 @@ def test_cli_check_writes_a_counterexample_check_trace_rejects(
     assert main(["check-trace", str(trace)]) == 1
 
 
+def test_json_report_predicts_the_rule_check_trace_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The --json counterexample gives the rule and step check-trace names for its trace file."""
+    with MUTANTS["ttl-ignores-first-job"].applied():
+        assert main(["check", "--preset", "tiny", "--json", "--out", str(tmp_path)]) == 1
+    example = json.loads(capsys.readouterr().out)["counterexample"]
+    assert example["extended_by"] > 0 and example["shown_at_step"] == example["length"]
+    assert main(["check-trace", "--json", example["trace_file"]]) == 1
+    judged = json.loads(capsys.readouterr().out)
+    assert judged["divergence"]["rule"] == example["trace_rule"]
+
+
 def test_random_reached_worlds_are_fixed_points_of_the_reduction() -> None:
     """Representatives of reached worlds are their own representatives (the reduction is stable)."""
     search = Search(TINY)
