@@ -62,10 +62,9 @@ from model.errors import InvalidInput
 from model.inputs import CloseSession, Input, input_from_dict, input_to_dict
 from model.step import step
 from model.timers import next_deadline
-from model.world import World
 from sessionspec.arguments import Parser, integer, seconds, whole_number
 from sessionspec.check_trace import Verdict, format_verdict
-from sessionspec.explore import CONFIGS, TEMPLATES, Context
+from sessionspec.explore import CONFIGS, TEMPLATES, Context, resolve_program
 from sessionspec.oracle import FALLBACK_RULE, Divergence, Oracle, TraceDiverged
 from sessionspec.scenarios import SCENARIOS, Scenario
 from sessionspec.tracefile import observation_from_dict
@@ -728,11 +727,9 @@ def program_of(config: Config, actions: Sequence[Any]) -> list[JSON]:
     Templates pick ids and instants from the model's world, kept in step as it goes;
     ``with`` blocks still open at the end are closed, as leaving them would.
     """
-    world, ctx, program = World.empty(config), Context(), []
-    for action in actions:
-        inp = action.resolve(world, ctx)
-        program.append(input_to_dict(inp))
-        world = step(world, inp, trusted=True).world
+    ctx = Context()
+    inputs, world = resolve_program(config, actions, ctx)
+    program = [input_to_dict(inp) for inp in inputs]
     while ctx.open_blocks:
         inp = CloseSession(world.now, ctx.open_blocks.pop())
         program.append(input_to_dict(inp))

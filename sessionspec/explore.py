@@ -19,7 +19,7 @@ Run it like any Hypothesis state machine::
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from hypothesis import note
@@ -38,7 +38,7 @@ from model.inputs import (
     Input,
     Submit,
 )
-from model.step import Transition
+from model.step import Transition, step
 from model.timers import next_deadline
 from model.world import World
 
@@ -238,6 +238,25 @@ def _templates() -> Iterator[Any]:
 
 
 TEMPLATES = tuple(_templates())
+
+
+def resolve_program(
+    config: Config, actions: Iterable[Any], ctx: Context | None = None
+) -> tuple[list[Input], World]:
+    """Resolve action templates one after another against the model's world, kept in step.
+
+    Returns the inputs and the world they lead to.
+
+    >>> inputs, world = resolve_program(Config(), TEMPLATES[:3])
+    >>> len(inputs), world.now >= 0
+    (3, True)
+    """
+    world, ctx, inputs = World.empty(config), ctx or Context(), []
+    for action in actions:
+        inp = action.resolve(world, ctx)
+        inputs.append(inp)
+        world = step(world, inp, trusted=True).world
+    return inputs, world
 
 
 class _Noted:

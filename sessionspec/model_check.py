@@ -21,7 +21,7 @@ from sessionspec.bfs import Search, SearchResult
 from sessionspec.counterexample import Counterexample, ReplayMismatch, format_steps, reconstruct, trace_lines
 from sessionspec.itf import to_itf
 from sessionspec.parallel import run_parallel
-from sessionspec.presets import Preset
+from sessionspec.presets import Bounds, Preset
 
 EXIT_VERIFIED, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 4
 
@@ -146,20 +146,13 @@ def counterexample_dict(counterexample: Counterexample, preset: Preset, out: Pat
     return data
 
 
-def _workloads(bounds: dict[str, Any]) -> str:
-    main = {k: bounds[k] for k in ("sessions", "session_jobs", "plain_jobs")}
-    return ", or ".join(
-        f"sessions {w['sessions']}, session jobs {w['session_jobs']}, plain jobs {w['plain_jobs']}"
-        for w in (main, *bounds.get("alternatives", []))
-    )
-
-
 def format_report(report: dict[str, Any]) -> str:
     """The human-readable report."""
     bounds = report["bounds"]
     lines = [
         f"Preset     {report['preset']}: {report['summary']}",
-        f"Bounds     at most: {_workloads(bounds)}; instances {', '.join(bounds['instances'])}; "
+        f"Bounds     at most: {Bounds.from_dict(bounds).describe_workloads()}; "
+        f"instances {', '.join(bounds['instances'])}; "
         f"user endings {', '.join(bounds.get('endings', [])) or 'none'}",
         "Method     breadth-first search of every reachable state: every input the bounds allow, every",
         "           scheduler pick, every way a job ends; time unbounded (relative clocks, decision D20)",

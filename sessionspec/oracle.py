@@ -263,6 +263,9 @@ class Oracle:
 
 # Rules that judge the world's bookkeeping rather than what a trace can show.
 _TRACE_BLIND = frozenset({"NOTHING-LOST"})
+# what a claimed change is judged by (the package registers every rule on import)
+_CLAIM_STATE_RULES = [r for r in RULES.values() if r.kind is Kind.STATE]
+_CLAIM_STEP_RULES = [r for r in RULES.values() if r.kind is Kind.STEP and r.id not in _TRACE_BLIND]
 
 
 def claimed_change(transition: Transition, observed: Iterable[Observation]) -> Transition:
@@ -282,10 +285,8 @@ def claimed_violations(transition: Transition, observed: Iterable[Observation]) 
     oracle reports at a divergence.
     """
     claimed = claimed_change(transition, observed)
-    state_rules = [r for r in RULES.values() if r.kind is Kind.STATE]
-    step_rules = [r for r in RULES.values() if r.kind is Kind.STEP and r.id not in _TRACE_BLIND]
     before = View(transition.before)
-    return violations_of(claimed, before, View(claimed.after, before), state_rules, step_rules)
+    return violations_of(claimed, before, View(claimed.after, before), _CLAIM_STATE_RULES, _CLAIM_STEP_RULES)
 
 
 def _started(observed: list[tuple[int, Observation]]) -> set[str]:

@@ -11,25 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.config import Config
-from model.step import step
 from model.world import World
 from sessionspec.check_trace import judge_stream, main
-from sessionspec.explore import CONFIGS, TEMPLATES, Context
+from sessionspec.explore import CONFIGS, TEMPLATES, resolve_program
 from sessionspec.traces import header, record_to_dict, trace_of
-
-EXAMPLE = [
-    {"trace": "sessionspec", "version": 1, "config": {"interactive_ttl": 60}},
-    {"t": 0, "op": "create_session", "session": "s1", "backend": "qpu1"},
-    {"t": 0, "event": "session", "session": "s1", "state": "pending", "accepting": True},
-    {"t": 1, "op": "submit", "job": "j1", "backend": "qpu1", "session": "s1", "max_execution_time": 600},
-    {"t": 1, "event": "job", "job": "j1", "state": "queued"},
-    {"t": 1, "event": "job", "job": "j1", "state": "running"},
-    {"t": 1, "event": "session", "session": "s1", "state": "active", "accepting": True},
-    {"t": 11, "op": "finish_job", "job": "j1", "outcome": "completed"},
-    {"t": 11, "event": "job", "job": "j1", "state": "completed"},
-    {"t": 71, "event": "session", "session": "s1", "state": "inactive", "accepting": True},
-    {"t": 80, "op": "advance"},
-]
+from tests.trace_examples import EXAMPLE
 
 
 def _write(path: pathlib.Path, records: list[dict[str, object]]) -> str:
@@ -92,11 +78,7 @@ def test_missing_file_and_bad_usage_exit_2(capsys: pytest.CaptureFixture[str]) -
 @given(config=st.sampled_from(CONFIGS), actions=st.lists(st.sampled_from(TEMPLATES), max_size=40))
 def test_traces_the_model_writes_conform(config: Config, actions: list[object]) -> None:
     """Any run of the model, written as a trace file, is judged to conform."""
-    world, ctx, inputs = World.empty(config), Context(), []
-    for action in actions:
-        inp = action.resolve(world, ctx)  # type: ignore[attr-defined]
-        inputs.append(inp)
-        world = step(world, inp, trusted=True).world
+    inputs, _ = resolve_program(config, actions)
     lines = [header(World.empty(config)), *(record_to_dict(r) for r in trace_of(World.empty(config), inputs))]
     data = "".join(json.dumps(r) + "\n" for r in lines).encode()
     verdict = judge_stream(io.BytesIO(data), "generated")

@@ -14,10 +14,9 @@ from hypothesis import strategies as st
 from model.config import Config
 from model.inputs import FinishJob, Input, Submit, input_to_dict
 from model.observations import JobChanged, SessionChanged
-from model.step import step
 from model.world import World
 from sessionspec.check_trace import judge_stream
-from sessionspec.explore import CONFIGS, TEMPLATES, Context
+from sessionspec.explore import CONFIGS, TEMPLATES, resolve_program
 from sessionspec.fast_oracle import FastOracle
 from sessionspec.mutants import MUTANTS
 from sessionspec.oracle import Oracle, TraceDiverged
@@ -42,12 +41,7 @@ def outcome(oracle_class: OracleClass, config: Config, records: list[Record]) ->
 
 def program(config: Config, actions: list[Any]) -> list[Input]:
     """Inputs resolved from exploration templates against the model's world."""
-    world, ctx, inputs = World.empty(config), Context(), []
-    for action in actions:
-        inp = action.resolve(world, ctx)
-        inputs.append(inp)
-        world = step(world, inp, trusted=True).world
-    return inputs
+    return resolve_program(config, actions)[0]
 
 
 def in_time_order(records: list[Record]) -> list[Record]:

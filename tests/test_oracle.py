@@ -13,7 +13,7 @@ from model.inputs import Advance, CreateSession, FinishJob, Input, Submit
 from model.observations import JobChanged, Observation, SessionChanged
 from model.step import Transition, step, transitions
 from model.world import World
-from sessionspec.explore import CONFIGS, TEMPLATES, Context
+from sessionspec.explore import CONFIGS, TEMPLATES, resolve_program
 from sessionspec.mutants import MUTANTS
 from sessionspec.oracle import Divergence, Oracle, TraceDiverged, claimed_change, claimed_violations
 from sessionspec.traces import Record, trace_of
@@ -43,12 +43,7 @@ def judge(config: Config, records: list[Record]) -> Divergence | None:
 
 
 def _program(config: Config, actions: list[object]) -> list[Input]:
-    world, ctx, inputs = World.empty(config), Context(), []
-    for action in actions:
-        inp = action.resolve(world, ctx)  # type: ignore[attr-defined]
-        inputs.append(inp)
-        world = step(world, inp, trusted=True).world
-    return inputs
+    return resolve_program(config, actions)[0]
 
 
 def _shuffle_groups(records: list[Record], rng: random.Random) -> list[Record]:

@@ -33,23 +33,11 @@ from sessionspec.timeline import (
     read_timeline,
 )
 from sessionspec.traces import header, record_to_dict, trace_of
+from tests.trace_examples import EXAMPLE
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 COMMITTED_EXAMPLE = ROOT / "docs" / "timeline-example.svg"
 
-EXAMPLE: list[dict[str, Any]] = [
-    {"trace": "sessionspec", "version": 1, "config": {"interactive_ttl": 60}},
-    {"t": 0, "op": "create_session", "session": "s1", "backend": "qpu1"},
-    {"t": 0, "event": "session", "session": "s1", "state": "pending", "accepting": True},
-    {"t": 1, "op": "submit", "job": "j1", "backend": "qpu1", "session": "s1", "max_execution_time": 600},
-    {"t": 1, "event": "job", "job": "j1", "state": "queued"},
-    {"t": 1, "event": "job", "job": "j1", "state": "running"},
-    {"t": 1, "event": "session", "session": "s1", "state": "active", "accepting": True},
-    {"t": 11, "op": "finish_job", "job": "j1", "outcome": "completed"},
-    {"t": 11, "event": "job", "job": "j1", "state": "completed"},
-    {"t": 71, "event": "session", "session": "s1", "state": "inactive", "accepting": True},
-    {"t": 80, "op": "advance"},
-]
 DIVERGENT = [r for r in EXAMPLE if r.get("state") != "inactive"]  # drops the deactivation at t=71
 
 
