@@ -5,8 +5,8 @@ in catalogue order: who runs where, then time, then endings, then reporting.
 """
 
 # ruff: noqa: I001  (the import order below is the catalogue order)
-from invariants import scheduling, timers, endings, reporting  # noqa: F401  (registers rules)
-from invariants.catalogue import RULES, Kind, Rule, RuleViolation, Violation
-from invariants.checker import Checker
+from sessionspec.invariants import scheduling, timers, endings, reporting  # noqa: F401  (registers rules)
+from sessionspec.invariants.catalogue import RULES, Kind, Rule, RuleViolation, Violation
+from sessionspec.invariants.checker import Checker
 
 __all__ = ["RULES", "Checker", "Kind", "Rule", "RuleViolation", "Violation"]

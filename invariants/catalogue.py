@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from invariants.view import View
-from model.errors import SessionSpecError
-from model.step import Transition
+from sessionspec.invariants.view import View
+from sessionspec.model.errors import SessionSpecError
+from sessionspec.model.step import Transition
 
 
 class Kind(enum.Enum):

@@ -1,7 +1,7 @@
 """Running the catalogue: every state and step rule on every transition.
 
->>> from model.world import World
->>> from model.inputs import CreateSession, Submit
+>>> from sessionspec.model.world import World
+>>> from sessionspec.model.inputs import CreateSession, Submit
 >>> checker = Checker(World.empty())
 >>> world = checker.apply(CreateSession(0, "s1", "qpu1"))
 >>> world = checker.apply(Submit(1, "j1", "qpu1", session="s1"))
@@ -14,19 +14,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from invariants.catalogue import Rule, RulesByKind, RuleViolation, Violation
-from invariants.view import View
-from model.inputs import Advance, Input
-from model.policy import REFERENCE_POLICY, Policy
-from model.step import Transition, transitions
-from model.timers import next_deadline
-from model.world import World
+from sessionspec.invariants.catalogue import Rule, RulesByKind, RuleViolation, Violation
+from sessionspec.invariants.view import View
+from sessionspec.model.inputs import Advance, Input
+from sessionspec.model.policy import REFERENCE_POLICY, Policy
+from sessionspec.model.step import Transition, transitions
+from sessionspec.model.timers import next_deadline
+from sessionspec.model.world import World
 
 
 class Checker(RulesByKind):
     """Feeds inputs to the model and checks every rule on every transition.
 
-    Raises :class:`~invariants.catalogue.RuleViolation` at the first transition
+    Raises :class:`~sessionspec.invariants.catalogue.RuleViolation` at the first transition
     that breaks any rule, with every rule that transition breaks.
     """
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from invariants.catalogue import eventual_rule, state_rule, step_rule
-from invariants.view import View, expected_time_limit
-from model.compiled import JOB, SESSION
-from model.inputs import CancelJob, CancelSession, CloseSession, FinishJob, Submit
-from model.observations import Rejected
-from model.step import Tick, Transition
+from sessionspec.invariants.catalogue import eventual_rule, state_rule, step_rule
+from sessionspec.invariants.view import View, expected_time_limit
+from sessionspec.model.compiled import JOB, SESSION
+from sessionspec.model.inputs import CancelJob, CancelSession, CloseSession, FinishJob, Submit
+from sessionspec.model.observations import Rejected
+from sessionspec.model.step import Tick, Transition
 
 END_A_SESSION = "INTRO 'End a session'"
 

@@ -11,9 +11,9 @@ Predicates register with :func:`exercised`; importing the module checks that eve
 has exactly one. :func:`exercised_rules` evaluates the state and step predicates for one
 transition, :func:`exercised_at_end` the eventual ones for a world out of deadlines.
 
->>> from model.inputs import CreateSession
->>> from model.step import transitions
->>> from model.world import World
+>>> from sessionspec.model.inputs import CreateSession
+>>> from sessionspec.model.step import transitions
+>>> from sessionspec.model.world import World
 >>> world = World.empty()
 >>> before = View(world)
 >>> [tr] = transitions(world, CreateSession(0, "s1", "qpu1"))
@@ -27,13 +27,13 @@ import inspect
 from collections.abc import Callable, Collection, Mapping
 from typing import TypeVar
 
-from invariants.catalogue import RULES, Kind, Rule
-from invariants.scheduling import started_jobs
-from invariants.view import View
-from model.errors import SessionSpecError
-from model.inputs import CancelSession, CloseSession, Submit
-from model.step import Tick, Transition
-from model.world import SessionRecord
+from sessionspec.invariants.catalogue import RULES, Kind, Rule
+from sessionspec.invariants.scheduling import started_jobs
+from sessionspec.invariants.view import View
+from sessionspec.model.errors import SessionSpecError
+from sessionspec.model.inputs import CancelSession, CloseSession, Submit
+from sessionspec.model.step import Tick, Transition
+from sessionspec.model.world import SessionRecord
 
 StatePredicate = Callable[[View], bool]
 StepPredicate = Callable[[Transition, View, View], bool]

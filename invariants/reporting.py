@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from invariants.catalogue import step_rule
-from invariants.view import View
-from model.compiled import JOB, SESSION
-from model.inputs import (
+from sessionspec.invariants.catalogue import step_rule
+from sessionspec.invariants.view import View
+from sessionspec.model.compiled import JOB, SESSION
+from sessionspec.model.inputs import (
     CancelJob,
     CancelSession,
     CloseSession,
@@ -15,8 +15,8 @@ from model.inputs import (
     FinishJob,
     Submit,
 )
-from model.observations import JobChanged, Rejected, SessionChanged
-from model.step import Tick, Transition
+from sessionspec.model.observations import JobChanged, Rejected, SessionChanged
+from sessionspec.model.step import Tick, Transition
 
 PROTOCOL = "protocol v1 section 1 'Order and completeness'"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from invariants.catalogue import state_rule, step_rule
-from invariants.view import View
-from model.step import Transition
-from model.world import JobRecord
+from sessionspec.invariants.catalogue import state_rule, step_rule
+from sessionspec.invariants.view import View
+from sessionspec.model.step import Transition
+from sessionspec.model.world import JobRecord
 
 QUEUE_TIERS = "QUEUE 'How session jobs fit into the job queue'"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from invariants.catalogue import state_rule, step_rule
-from invariants.view import View, expected_max_ttl, expected_time_limit
-from model.step import Tick, Transition
+from sessionspec.invariants.catalogue import state_rule, step_rule
+from sessionspec.invariants.view import View, expected_max_ttl, expected_time_limit
+from sessionspec.model.step import Tick, Transition
 
 HOW_LONG = "QUEUE 'How long is a session active?'"
 

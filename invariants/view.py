@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from model.compiled import JOB, SESSION
-from model.config import Config, Number
-from model.world import JobRecord, SessionRecord, World
+from sessionspec.model.compiled import JOB, SESSION
+from sessionspec.model.config import Config, Number
+from sessionspec.model.world import JobRecord, SessionRecord, World
 
 FINAL_JOB_STATES = JOB.finals
 FINAL_SESSION_STATES = SESSION.finals

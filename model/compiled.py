@@ -3,7 +3,7 @@
 The scheduler core fires events through these tables instead of instantiating a
 python-statemachine object per job (which would be far too slow for exhaustive
 exploration). The tables are derived, never typed in: states, edges, events and
-guards all come from :mod:`model.declarations`.
+guards all come from :mod:`sessionspec.model.declarations`.
 
 >>> SESSION.fire("active", "max_timeout", None)
 'expired'
@@ -12,7 +12,7 @@ guards all come from :mod:`model.declarations`.
 >>> JOB.fire("completed", "cancel", None)
 Traceback (most recent call last):
 ...
-model.errors.UndeclaredTransition: Job has no 'cancel' transition out of 'completed'
+sessionspec.model.errors.UndeclaredTransition: Job has no 'cancel' transition out of 'completed'
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 
 from statemachine import StateMachine
 
-from model.declarations import Job, Session
-from model.errors import UndeclaredTransition
+from sessionspec.model.declarations import Job, Session
+from sessionspec.model.errors import UndeclaredTransition
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class MachineTable:
         """Return the target of the first enabled ``event`` edge out of ``state``.
 
         Edges are tried in declaration order, as python-statemachine does. Raises
-        :class:`~model.errors.UndeclaredTransition` when no edge is enabled: the
+        :class:`~sessionspec.model.errors.UndeclaredTransition` when no edge is enabled: the
         core must never ask for a change the declarations do not allow.
         """
         for edge in self._by_source_event.get((state, event), ()):
@@ -137,5 +137,5 @@ JOB = compile_machine(Job)
 
 def declared_edges() -> list[tuple[str, str, str, str]]:
     """Every declared edge of both machines as ``(machine, source, event, target)``, as
-    :attr:`model.step.Transition.fired` records them: what coverage is measured against."""
+    :attr:`sessionspec.model.step.Transition.fired` records them: what coverage is measured against."""
     return [(table.name, e.source, e.event, e.target) for table in (SESSION, JOB) for e in table.edges]

@@ -7,7 +7,7 @@
 >>> Config.from_dict({"interactive_ttl": -1})
 Traceback (most recent call last):
 ...
-model.errors.InvalidInput: config.interactive_ttl=-1 is not valid: a number of seconds > 0
+sessionspec.model.errors.InvalidInput: config.interactive_ttl=-1 is not valid: a number of seconds > 0
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from model.errors import InvalidInput
+from sessionspec.model.errors import InvalidInput
 
 Number = int | float
 

@@ -1,14 +1,14 @@
 """The Session and Job lifecycles, declared once with python-statemachine.
 
 These two classes are the single source of truth for which states exist and which
-transitions connect them. The scheduler core (:mod:`model.compiled`), the rule
+transitions connect them. The scheduler core (:mod:`sessionspec.model.compiled`), the rule
 checks and the diagrams read the graph from here; nothing else spells it out.
 
 Every event is named after what causes it. Guards are pure predicates over a small
-facts record that the caller computes (see :mod:`model.guards`), so the declared
+facts record that the caller computes (see :mod:`sessionspec.model.guards`), so the declared
 machine can be driven on its own, without a world around it:
 
->>> from model.guards import SessionFacts
+>>> from sessionspec.model.guards import SessionFacts
 >>> machine = Session()
 >>> machine.current_state_value
 'pending'
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from statemachine import State, StateMachine
 
-from model import guards
+from sessionspec.model import guards
 
 
 class Session(StateMachine):

@@ -38,7 +38,7 @@ class UndeclaredTransition(SessionSpecError, RuntimeError):
     """The core asked for a transition that the declared machine does not have.
 
     This is always a bug in the core (or a deliberately broken variant of it): the
-    declarations in :mod:`model.declarations` are the only source of edges.
+    declarations in :mod:`sessionspec.model.declarations` are the only source of edges.
     """
 
     def __init__(self, machine: str, state: str, event: str) -> None:

@@ -1,6 +1,6 @@
 """Guard predicates of the Session machine, over a facts record.
 
-The declared machine (:mod:`model.declarations`) attaches these functions as its
+The declared machine (:mod:`sessionspec.model.declarations`) attaches these functions as its
 guards, and the compiled core evaluates the very same functions, so a guard is
 written in one place only.
 """

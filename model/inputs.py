@@ -1,14 +1,14 @@
 """Inputs: what users or the machine do (protocol v1, section 1, the ``op`` records).
 
 Each input carries its instant ``t``. :func:`input_from_dict` validates a record
-and raises :class:`~model.errors.InvalidInput` naming the bad field:
+and raises :class:`~sessionspec.model.errors.InvalidInput` naming the bad field:
 
 >>> input_from_dict({"t": 1, "op": "submit", "job": "j1", "backend": "qpu1"}).instance
 'default'
 >>> input_from_dict({"t": 1, "op": "submit", "job": "j1", "backend": "q", "max_execution_time": -5})
 Traceback (most recent call last):
 ...
-model.errors.InvalidInput: max_execution_time=-5 is not valid: a number of seconds > 0
+sessionspec.model.errors.InvalidInput: max_execution_time=-5 is not valid: a number of seconds > 0
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from model.config import Number, duration, identifier, instant
-from model.errors import InvalidInput
+from sessionspec.model.config import Number, duration, identifier, instant
+from sessionspec.model.errors import InvalidInput
 
 
 class CreateSession(NamedTuple):

@@ -1,6 +1,6 @@
 """The live world: the model's transitions on mutable, indexed records, for long traces.
 
-:func:`model.step.transitions` works on an immutable world that holds every job and
+:func:`sessionspec.model.step.transitions` works on an immutable world that holds every job and
 session ever created, and scans them on every step: right for exploring, but a trace
 of a million lines would cost a million scans. A :class:`LiveWorld` makes the same
 transitions with the work proportional to what changes: records are looked up by id,
@@ -10,10 +10,10 @@ in a heap, and a record is forgotten (*retired*) once it can change nothing any 
 remembered, so a reused id is refused as the model refuses it (decision D19).
 
 The semantics are the model's, not a copy of its table: every state change goes
-through the compiled declarations (:data:`model.compiled.SESSION` and ``JOB``) with
-the guards' facts, the max TTL comes from :func:`model.scheduler.max_ttl_value`, and
-the order of work follows :mod:`model.step`, :mod:`model.scheduler` and
-:mod:`model.timers` (deadlines in the order of decision D16, then the scheduler:
+through the compiled declarations (:data:`sessionspec.model.compiled.SESSION` and ``JOB``) with
+the guards' facts, the max TTL comes from :func:`sessionspec.model.scheduler.max_ttl_value`, and
+the order of work follows :mod:`sessionspec.model.step`, :mod:`sessionspec.model.scheduler` and
+:mod:`sessionspec.model.timers` (deadlines in the order of decision D16, then the scheduler:
 reservations, the active session, fair share). Tests compare it with the model on
 generated traces.
 
@@ -26,8 +26,8 @@ A transition is kept with :meth:`LiveWorld.commit` or undone with
 :meth:`LiveWorld.rollback`, after which :meth:`LiveWorld.world` gives the reference
 world of the moment before it (without the retired records).
 
->>> from model.config import Config
->>> from model.inputs import CreateSession, Submit
+>>> from sessionspec.model.config import Config
+>>> from sessionspec.model.inputs import CreateSession, Submit
 >>> live = LiveWorld(Config())
 >>> live.apply(CreateSession(0, "s1", "qpu1"), frozenset())
 [('s1', 'pending', True)]
@@ -45,11 +45,11 @@ from collections import deque
 from collections.abc import Callable, Collection
 from typing import Any
 
-from model.compiled import JOB, SESSION
-from model.config import Config, Number
-from model.guards import SessionFacts
-from model.idset import IdSet
-from model.inputs import (
+from sessionspec.model.compiled import JOB, SESSION
+from sessionspec.model.config import Config, Number
+from sessionspec.model.guards import SessionFacts
+from sessionspec.model.idset import IdSet
+from sessionspec.model.inputs import (
     Advance,
     CancelJob,
     CancelSession,
@@ -59,11 +59,11 @@ from model.inputs import (
     Input,
     Submit,
 )
-from model.live_deadlines import ITTL, MAX_TTL, PENDING_TIMEOUT, TIME_LIMIT, Deadlines
-from model.live_records import Backend, LiveJob, LiveSession, first_queued
-from model.live_usage import UsageLedger
-from model.scheduler import max_ttl_value
-from model.world import ACTIVE, INACTIVE, PENDING, QUEUED, RUNNING, World, time_limit
+from sessionspec.model.live_deadlines import ITTL, MAX_TTL, PENDING_TIMEOUT, TIME_LIMIT, Deadlines
+from sessionspec.model.live_records import Backend, LiveJob, LiveSession, first_queued
+from sessionspec.model.live_usage import UsageLedger
+from sessionspec.model.scheduler import max_ttl_value
+from sessionspec.model.world import ACTIVE, INACTIVE, PENDING, QUEUED, RUNNING, World, time_limit
 
 Key = tuple[Any, ...]
 Retired = tuple[Any, ...]
@@ -85,7 +85,7 @@ class UnreportedStart(Exception):
 
 
 class LiveWorld:
-    """Mutable counterpart of :class:`~model.world.World` with :mod:`model.step`'s transitions."""
+    """Mutable counterpart of :class:`~sessionspec.model.world.World`, with the transitions of ``step``."""
 
     def __init__(self, config: Config, retire: Callable[[Retired], None] | None = None) -> None:
         self.config = config
@@ -127,7 +127,7 @@ class LiveWorld:
     # --- transitions -----------------------------------------------------------------
 
     def next_deadline(self) -> Number | None:
-        """The earliest instant after now at which something is due (:func:`model.timers.next_deadline`)."""
+        """The earliest instant after now at which something is due (as ``timers.next_deadline``)."""
         now = self.now
         known = self._next_due
         if known is not _UNKNOWN and (known is None or known > now):  # type: ignore[operator]
@@ -140,7 +140,7 @@ class LiveWorld:
         return best
 
     def tick(self, t: Number, started: Collection[str]) -> list[Key]:
-        """Everything time makes happen at ``t`` (:func:`model.step.fire_instant`)."""
+        """Everything time makes happen at ``t`` (:func:`sessionspec.model.step.fire_instant`)."""
         self._begin()
         self._set_now(t)
         self.now = t  # even when equal: the model takes the instant as given (10.0 after 10)
@@ -158,7 +158,7 @@ class LiveWorld:
         return self.keys
 
     def apply(self, inp: Input, started: Collection[str]) -> list[Key]:
-        """One input at its own instant, deadlines already fired (as :func:`model.step.transitions` ends)."""
+        """One input at its own instant, deadlines already fired (as ``step.transitions`` ends)."""
         self._mark += 1
         self.keys = keys = []
         if inp.t != self.now:
@@ -272,7 +272,7 @@ class LiveWorld:
         session.jobs = []
         session.queued.clear()
 
-    # --- firing declared edges (model.transaction) ---------------------------------------
+    # --- firing declared edges (sessionspec.model.transaction) ---------------------------------------
 
     def _fire_job(self, job: LiveJob, event: str) -> None:
         target = JOB.fire(job.state, event, None)
@@ -353,7 +353,7 @@ class LiveWorld:
         self._dirty.add(backend)
         return session
 
-    # --- inputs (model.step's handlers); each returns True when it refuses --------------
+    # --- inputs (sessionspec.model.step's handlers); each returns True when it refuses --------------
 
     def _create_session(self, inp: CreateSession) -> bool:
         if inp.session in self.session_ids or self.config.is_simulator(inp.backend):
@@ -438,7 +438,7 @@ class LiveWorld:
     def _advance(self, inp: Advance) -> bool:
         return False
 
-    # --- deadlines (model.timers), each checked again as the model checks it ------------
+    # --- deadlines (sessionspec.model.timers), each checked again as the model checks it ------------
 
     def _expire(self, session: LiveSession) -> None:
         expires_at = session.expires_at
@@ -473,7 +473,7 @@ class LiveWorld:
         ):
             self._fire_session(session, "pending_timeout", clear_idle=False)
 
-    # --- the scheduler (model.scheduler) --------------------------------------------------
+    # --- the scheduler (sessionspec.model.scheduler) --------------------------------------------------
 
     def _settle(self, started: Collection[str]) -> None:
         """Start what the rules require on every backend that changed (the others are settled)."""
@@ -492,7 +492,7 @@ class LiveWorld:
         self._dirty.clear()  # starting made backends busy; nothing more can start there
 
     def _choose(self, backend: Backend, started: Collection[str]) -> LiveJob | None:
-        """What the rules and ``started`` start on an idle backend (see :mod:`model.scheduler`)."""
+        """What the rules and ``started`` start on an idle backend (see ``model.scheduler``)."""
         now = self.now
         if backend.reservations:
             instances = {r.instance for r in backend.reservations if r.is_open(now)}
@@ -533,7 +533,7 @@ class LiveWorld:
         return pick
 
     def _start(self, job: LiveJob) -> None:
-        """Start a queued job; its session becomes (or stays) active (:func:`model.scheduler.start_job`)."""
+        """Start a queued job; its session becomes (or stays) active (as ``scheduler.start_job``)."""
         self._fire_job(job, "start")
         session = job.session
         if session is None:

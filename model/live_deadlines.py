@@ -1,19 +1,19 @@
 """The deadlines of a live world, in a heap: the next one in O(log n), not by a scan.
 
-The four timers of :mod:`model.timers` (decisions D02, D07, D13, D14) are pushed when
+The four timers of :mod:`sessionspec.model.timers` (decisions D02, D07, D13, D14) are pushed when
 they start. An entry is not removed when its timer stops (a job ends, a session
 leaves ``active``): it goes stale, and every read checks an entry against its record
-with the very conditions :func:`model.timers.next_deadline` applies, dropping stale
+with the very conditions :func:`sessionspec.model.timers.next_deadline` applies, dropping stale
 ones. The heap is rebuilt from its valid entries whenever stale ones outnumber them
 threefold, so it stays proportional to the live records.
 
 Kinds are numbered in the order decision D16 fires them at one instant. Entries due at
-the same instant are ordered as :func:`model.timers.next_deadline` meets them (sessions
+the same instant are ordered as :func:`sessionspec.model.timers.next_deadline` meets them (sessions
 in creation order, each's max TTL before its interactive timeout before its pending
 timeout, then jobs in creation order), so that of equal instants written differently
 (``10`` and ``10.0``) the same one is returned.
 
->>> from model.live_records import LiveSession
+>>> from sessionspec.model.live_records import LiveSession
 >>> session = LiveSession(0, "s1", "qpu1", None, 0)
 >>> deadlines = Deadlines(interactive_ttl=60)
 >>> deadlines.push(50, PENDING_TIMEOUT, session)
@@ -30,7 +30,7 @@ import heapq
 import itertools
 from typing import Any
 
-from model.config import Number
+from sessionspec.model.config import Number
 
 MAX_TTL, TIME_LIMIT, ITTL, PENDING_TIMEOUT = 0, 1, 2, 3
 _MIN_COMPACT = 1024

@@ -1,8 +1,8 @@
 """Mutable records of the live world: one object per job and session, updated in place.
 
-These are the working copies :class:`model.live.LiveWorld` keeps while it replays a long
-trace. Each converts back to the immutable :class:`~model.world.JobRecord` or
-:class:`~model.world.SessionRecord` it stands for, field for field, so the reference
+These are the working copies :class:`sessionspec.model.live.LiveWorld` keeps while it replays a long
+trace. Each converts back to the immutable :class:`~sessionspec.model.world.JobRecord` or
+:class:`~sessionspec.model.world.SessionRecord` it stands for, field for field, so the reference
 model can take over from the live world at any point.
 
 ``seq`` numbers records in creation order (jobs and sessions share one counter): the
@@ -16,12 +16,12 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from model.config import Number
-from model.world import JobRecord, SessionRecord
+from sessionspec.model.config import Number
+from sessionspec.model.world import JobRecord, SessionRecord
 
 
 class LiveJob:
-    """A job, as :class:`~model.world.JobRecord` describes it, plus its time limit."""
+    """A job, as :class:`~sessionspec.model.world.JobRecord` describes it, plus its time limit."""
 
     __slots__ = (
         "backend",
@@ -92,7 +92,7 @@ class LiveJob:
 
 
 class LiveSession:
-    """A session, as :class:`~model.world.SessionRecord` describes it, plus its jobs."""
+    """A session, as :class:`~sessionspec.model.world.SessionRecord` describes it, plus its jobs."""
 
     __slots__ = (
         "accepting",

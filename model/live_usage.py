@@ -1,6 +1,6 @@
 """QPU seconds per instance for a live world, summed exactly as the reference policy sums them.
 
-:func:`model.policy.instance_usage` adds up, in job creation order, how long each job of
+:func:`sessionspec.model.policy.instance_usage` adds up, in job creation order, how long each job of
 an instance ran. A live world forgets ended jobs, so it keeps that sum itself: per
 instance, the sum over the oldest jobs, up to the first one still unfinished (folded
 once they have all ended, in creation order), and the jobs from there on. Adding in
@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 
-from model.config import Number
-from model.live_records import LiveJob
-from model.world import JobRecord, World
+from sessionspec.model.config import Number
+from sessionspec.model.live_records import LiveJob
+from sessionspec.model.world import JobRecord, World
 
 
 class UsageLedger:
@@ -49,7 +49,7 @@ class UsageLedger:
         return sum(len(tail) for tail in self._tails.values())
 
     def usage_world(self, world: World, created_from: int) -> World:
-        """A world whose jobs give :func:`model.policy.instance_usage` the usage of the whole history.
+        """A world whose jobs give ``policy.instance_usage`` the usage of the whole history.
 
         ``world`` holds the current records of the jobs it still has (they win over the
         ledger's copies); jobs numbered ``created_from`` or later that ``world`` does not

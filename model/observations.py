@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from model.config import Number
+from sessionspec.model.config import Number
 
 
 class JobChanged(NamedTuple):

@@ -1,12 +1,12 @@
 """Scheduling policies: who starts when the rules leave a choice.
 
 The rules say *which* jobs may start on a free backend (see
-:func:`model.scheduler.allowed_starts`); when more than one may, a policy picks.
+:func:`sessionspec.model.scheduler.allowed_starts`); when more than one may, a policy picks.
 A policy is any object with a ``choose`` method; it must return one of the
 candidates it is given, and it must be deterministic (no clocks, no global
 randomness) so that every run can be replayed.
 
->>> from model.world import JobRecord, World
+>>> from sessionspec.model.world import JobRecord, World
 >>> a = JobRecord("a", "qpu1", None, "big-lab", None, "queued", 0)
 >>> b = JobRecord("b", "qpu1", None, "small-lab", None, "queued", 1)
 >>> REFERENCE_POLICY.choose(World.empty(), "qpu1", (a, b)).id
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from model.config import Number
-from model.world import JobRecord, World
+from sessionspec.model.config import Number
+from sessionspec.model.world import JobRecord, World
 
 
 class Policy(Protocol):

@@ -6,7 +6,7 @@ model record (reference: ibm-runtime-facts.md, "Exact enumerations the real syst
 exposes"). Each projection has two layers, REST first, then the client's mapping of
 the REST answer, so either layer can be compared with a recording of the real system.
 
->>> from model.world import SessionRecord
+>>> from sessionspec.model.world import SessionRecord
 >>> draining = SessionRecord("s1", "qpu1", None, "active", accepting=False, created_at=0)
 >>> rest_session(draining)
 RestSession(state='pending_closed', accepting_jobs=False)
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from model.errors import InvalidInput
-from model.world import ACTIVE, INACTIVE, PENDING, JobRecord, SessionRecord
+from sessionspec.model.errors import InvalidInput
+from sessionspec.model.world import ACTIVE, INACTIVE, PENDING, JobRecord, SessionRecord
 
 # The REST API has one "closed" for every way a session ends.
 _ENDED_SESSION_STATES = frozenset({"closed", "canceled", "expired"})

@@ -17,11 +17,20 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from model.config import Config, Number
-from model.errors import PolicyError
-from model.policy import Policy
-from model.transaction import Transaction
-from model.world import ACTIVE, INACTIVE, PENDING, QUEUED, RUNNING, JobRecord, SessionRecord, World
+from sessionspec.model.config import Config, Number
+from sessionspec.model.errors import PolicyError
+from sessionspec.model.policy import Policy
+from sessionspec.model.transaction import Transaction
+from sessionspec.model.world import (
+    ACTIVE,
+    INACTIVE,
+    PENDING,
+    QUEUED,
+    RUNNING,
+    JobRecord,
+    SessionRecord,
+    World,
+)
 
 RESERVATION, SESSION_PRIORITY, FAIR_SHARE = "reservation", "session", "fair-share"
 

@@ -1,6 +1,6 @@
 """The transition function: a world and an input give a new world and observations.
 
->>> from model.inputs import CreateSession, Submit, Advance
+>>> from sessionspec.model.inputs import CreateSession, Submit, Advance
 >>> world = World.empty()
 >>> result = step(world, CreateSession(0, "s1", "qpu1"))
 >>> [o.to_dict() for o in result.observations]
@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
-from model.errors import InvalidInput, TimeWentBackwards
-from model.inputs import (
+from sessionspec.model.errors import InvalidInput, TimeWentBackwards
+from sessionspec.model.inputs import (
     Advance,
     CancelJob,
     CancelSession,
@@ -32,12 +32,12 @@ from model.inputs import (
     Submit,
     validate,
 )
-from model.observations import JobChanged, Observation, Rejected, SessionChanged
-from model.policy import REFERENCE_POLICY, Policy
-from model.scheduler import settle
-from model.timers import fire_due, next_deadline
-from model.transaction import Transaction
-from model.world import PENDING, QUEUED, RUNNING, JobRecord, SessionRecord, World
+from sessionspec.model.observations import JobChanged, Observation, Rejected, SessionChanged
+from sessionspec.model.policy import REFERENCE_POLICY, Policy
+from sessionspec.model.scheduler import settle
+from sessionspec.model.timers import fire_due, next_deadline
+from sessionspec.model.transaction import Transaction
+from sessionspec.model.world import PENDING, QUEUED, RUNNING, JobRecord, SessionRecord, World
 
 SIMULATOR_NOTE = "no session on a simulator: the job runs as a plain job"
 
@@ -78,7 +78,7 @@ def transitions(
 ) -> Iterator[Transition]:
     """The atomic transitions caused by one input, deadlines first.
 
-    Raises :class:`~model.errors.InvalidInput` (before yielding anything) when the
+    Raises :class:`~sessionspec.model.errors.InvalidInput` (before yielding anything) when the
     input is malformed or stamped before the world's clock; set ``trusted`` to skip
     the field checks for inputs the caller built itself.
     """

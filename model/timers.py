@@ -12,9 +12,9 @@ then job time limits, then interactive timeouts, then pending timeouts.
 
 from __future__ import annotations
 
-from model.config import Number
-from model.transaction import Transaction
-from model.world import ACTIVE, INACTIVE, PENDING, RUNNING, World
+from sessionspec.model.config import Number
+from sessionspec.model.transaction import Transaction
+from sessionspec.model.world import ACTIVE, INACTIVE, PENDING, RUNNING, World
 
 
 def next_deadline(world: World) -> Number | None:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.compiled import JOB, SESSION
-from model.guards import SessionFacts
-from model.observations import JobChanged, Observation, SessionChanged
-from model.world import ACTIVE, JobRecord, SessionRecord, World
+from sessionspec.model.compiled import JOB, SESSION
+from sessionspec.model.guards import SessionFacts
+from sessionspec.model.observations import JobChanged, Observation, SessionChanged
+from sessionspec.model.world import ACTIVE, JobRecord, SessionRecord, World
 
 
 class Transaction:

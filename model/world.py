@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from model.compiled import SESSION
-from model.config import Config, Number
+from sessionspec.model.compiled import SESSION
+from sessionspec.model.config import Config, Number
 
 QUEUED, RUNNING = "queued", "running"
 _FINAL_SESSION_STATES = SESSION.finals

@@ -2,6 +2,6 @@
 
 import sys
 
-from sessionspec.cli import main
+from sessionspec.cli.app import main
 
 sys.exit(main())

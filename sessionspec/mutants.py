@@ -9,9 +9,9 @@ to fail.
 >>> mutant = MUTANTS["ttl-clock-at-creation"]
 >>> mutant.rules
 ('SES-TTL-START',)
->>> from model.inputs import CreateSession
->>> from model.step import step
->>> from model.world import World
+>>> from sessionspec.model.inputs import CreateSession
+>>> from sessionspec.model.step import step
+>>> from sessionspec.model.world import World
 >>> with mutant.applied():
 ...     step(World.empty(), CreateSession(0, "s1", "qpu1")).world.session("s1").started_at
 0
@@ -27,12 +27,21 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-from model import scheduler, step, timers
-from model.inputs import CancelJob, CancelSession, CloseSession, CreateSession, FinishJob, Submit
-from model.observations import JobChanged, Rejected
-from model.scheduler import FAIR_SHARE, SESSION_PRIORITY, Candidates
-from model.transaction import Transaction
-from model.world import ACTIVE, INACTIVE, PENDING, QUEUED, RUNNING, JobRecord, SessionRecord, World
+from sessionspec.model import scheduler, step, timers
+from sessionspec.model.inputs import CancelJob, CancelSession, CloseSession, CreateSession, FinishJob, Submit
+from sessionspec.model.observations import JobChanged, Rejected
+from sessionspec.model.scheduler import FAIR_SHARE, SESSION_PRIORITY, Candidates
+from sessionspec.model.transaction import Transaction
+from sessionspec.model.world import (
+    ACTIVE,
+    INACTIVE,
+    PENDING,
+    QUEUED,
+    RUNNING,
+    JobRecord,
+    SessionRecord,
+    World,
+)
 
 Handler = Callable[[Transaction, Any], Rejected | None]
 
@@ -87,7 +96,7 @@ mutant(
     "start-on-busy-backend",
     "EXC-ONE-RUNNING",
     "the scheduler starts a job without checking that the backend is free",
-    patches={"model.step.settle": _settle_ignoring_running_jobs},
+    patches={"sessionspec.model.step.settle": _settle_ignoring_running_jobs},
 )
 
 
@@ -108,7 +117,7 @@ mutant(
     "second-session-during-hold",
     "EXC-ONE-ACTIVE",
     "another session's first job may start while a session holds the backend",
-    patches={"model.scheduler.allowed_starts": _hold_lets_sessions_in},
+    patches={"sessionspec.model.scheduler.allowed_starts": _hold_lets_sessions_in},
 )
 
 
@@ -116,7 +125,9 @@ mutant(
     "session-backend-unchecked",
     "SES-JOB-BACKEND",
     "a submission into a session is not checked against the session's backend",
-    patches={"model.step._session_refuses": lambda session, inp: None if session else "unknown session"},
+    patches={
+        "sessionspec.model.step._session_refuses": lambda session, inp: None if session else "unknown session"
+    },
 )
 
 
@@ -145,14 +156,14 @@ mutant(
     "no-scheduling-after-deadlines",
     "WORK-CONSERVE",
     "the scheduler runs after inputs only, so nothing starts when a deadline frees a backend",
-    patches={"model.step.fire_instant": _instant_without_scheduler},
+    patches={"sessionspec.model.step.fire_instant": _instant_without_scheduler},
 )
 
 mutant(
     "reservations-ignored",
     "RSV-PRIORITY",
     "reservation windows give no priority",
-    patches={"model.scheduler.reservation_jobs": lambda world, backend: ()},
+    patches={"sessionspec.model.scheduler.reservation_jobs": lambda world, backend: ()},
 )
 
 
@@ -172,7 +183,7 @@ mutant(
     "fair-share-before-session",
     "SES-PRIORITY",
     "plain jobs go before the queued jobs of the active session",
-    patches={"model.scheduler.allowed_starts": _fair_share_first},
+    patches={"sessionspec.model.scheduler.allowed_starts": _fair_share_first},
 )
 
 
@@ -188,7 +199,7 @@ mutant(
     "fair-share-during-ittl",
     "SES-ITTL-HOLD",
     "a plain job is let in while the active session waits out its interactive timeout",
-    patches={"model.scheduler.allowed_starts": _no_hold},
+    patches={"sessionspec.model.scheduler.allowed_starts": _no_hold},
 )
 
 
@@ -205,7 +216,7 @@ mutant(
     "session-jobs-lifo",
     "SES-JOB-ORDER",
     "the active session's newest queued job runs first",
-    patches={"model.scheduler.allowed_starts": _newest_session_job_first},
+    patches={"sessionspec.model.scheduler.allowed_starts": _newest_session_job_first},
 )
 
 
@@ -272,7 +283,10 @@ mutant(
     "ttl-clock-at-creation",
     "SES-TTL-START",
     "the max-TTL clock starts when the session is created",
-    patches={"model.step.open_session": _open_with_clock, "model.scheduler.start_job": _start_keeping_clock},
+    patches={
+        "sessionspec.model.step.open_session": _open_with_clock,
+        "sessionspec.model.scheduler.start_job": _start_keeping_clock,
+    },
 )
 
 mutant(
@@ -280,7 +294,7 @@ mutant(
     # With too long a max TTL the core also reactivates sessions past their real one.
     ("SES-TTL-VALUE", "SES-REACTIVATE-BEFORE-MAX"),
     "the max TTL is always the system limit",
-    patches={"model.scheduler.max_ttl_for": lambda session, job, config: config.system_max_ttl},
+    patches={"sessionspec.model.scheduler.max_ttl_for": lambda session, job, config: config.system_max_ttl},
 )
 
 
@@ -298,14 +312,14 @@ mutant(
     "inactive-sessions-never-expire",
     "SES-EXPIRY",
     "the max timeout is only enforced on active sessions",
-    patches={"model.timers.expire_sessions": _expire_only_active},
+    patches={"sessionspec.model.timers.expire_sessions": _expire_only_active},
 )
 
 mutant(
     "inputs-before-deadlines",
     "JOB-TIME-LIMIT",
     "an input stamped with a deadline's instant is handled before that deadline fires",
-    patches={"model.step.deadline_precedes_input": lambda due, t: due < t},
+    patches={"sessionspec.model.step.deadline_precedes_input": lambda due, t: due < t},
 )
 
 
@@ -323,7 +337,7 @@ mutant(
     "ittl-from-job-start",
     "SES-ITTL-DEACTIVATE",
     "the interactive timeout is counted from the last job's start instead of its end",
-    patches={"model.transaction.Transaction.after_job_ended": _ittl_from_job_start},
+    patches={"sessionspec.model.transaction.Transaction.after_job_ended": _ittl_from_job_start},
 )
 
 mutant(
@@ -331,7 +345,7 @@ mutant(
     "JOB-TIME-LIMIT",
     "a job's own max_execution_time is not capped by the system limit",
     patches={
-        "model.world.JobRecord.time_limit": lambda self, config: (
+        "sessionspec.model.world.JobRecord.time_limit": lambda self, config: (
             config.job_time_cap if self.max_execution_time is None else self.max_execution_time
         )
     },
@@ -341,7 +355,7 @@ mutant(
     "pending-timeout-never-fires",
     "SES-PENDING-TIMEOUT",
     "the pending timeout is configured but never closes anything",
-    patches={"model.timers.close_unused_sessions": lambda tx: None},
+    patches={"sessionspec.model.timers.close_unused_sessions": lambda tx: None},
 )
 
 
@@ -357,8 +371,8 @@ mutant(
     "EVT-JOBS-END",
     "running jobs have no time limit, so one the QPU never reports on runs forever",
     patches={
-        "model.step.next_deadline": _deadline_without_running_jobs,
-        "model.timers.enforce_time_limits": lambda tx: None,
+        "sessionspec.model.step.next_deadline": _deadline_without_running_jobs,
+        "sessionspec.model.timers.enforce_time_limits": lambda tx: None,
     },
 )
 
@@ -366,7 +380,7 @@ mutant(
     "sessions-without-max-ttl",
     "EVT-SESSIONS-SETTLE",
     "sessions have no maximum timeout, so a deactivated one lives forever",
-    patches={"model.world.SessionRecord.expires_at": property(lambda self: None)},
+    patches={"sessionspec.model.world.SessionRecord.expires_at": property(lambda self: None)},
 )
 
 
@@ -393,14 +407,14 @@ mutant(
     "expiry-cancels-queued",
     "SES-EXPIRE-FAILS-QUEUED",
     "at the max timeout queued jobs are canceled instead of failed",
-    patches={"model.timers.expire_sessions": _expiry("session_canceled", stop_running=False)},
+    patches={"sessionspec.model.timers.expire_sessions": _expiry("session_canceled", stop_running=False)},
 )
 
 mutant(
     "expiry-fails-running",
     "SES-END-SPARES-RUNNING",
     "at the max timeout the running job is failed too",
-    patches={"model.timers.expire_sessions": _expiry("session_expired", stop_running=True)},
+    patches={"sessionspec.model.timers.expire_sessions": _expiry("session_expired", stop_running=True)},
 )
 
 
@@ -522,7 +536,7 @@ mutant(
     "deactivation-unreported",
     "OBS-MATCH",
     "the deactivation after the interactive timeout happens but is not reported",
-    patches={"model.timers.deactivate_idle_sessions": _silent_deactivation},
+    patches={"sessionspec.model.timers.deactivate_idle_sessions": _silent_deactivation},
 )
 
 

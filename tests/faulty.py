@@ -28,10 +28,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from unittest import mock
 
-from model import scheduler
-from model.transaction import Transaction
-from model.world import PENDING, JobRecord
-from sessionspec import serve
+from sessionspec.cli import serve
+from sessionspec.model import scheduler
+from sessionspec.model.transaction import Transaction
+from sessionspec.model.world import PENDING, JobRecord
 from sessionspec.mutants import MUTANTS
 
 _original_start_job = scheduler.start_job
@@ -60,9 +60,13 @@ def _patched(target: str, replacement: Any) -> Iterator[None]:
 RULE_BREAKERS: dict[str, Callable[[], contextlib.AbstractContextManager[None]]] = {
     "plain-job-during-ittl-hold": MUTANTS["fair-share-during-ittl"].applied,
     "fails-running-job-at-expiry": MUTANTS["expiry-fails-running"].applied,
-    "max-ttl-from-creation": lambda: _patched("model.scheduler.start_job", _start_with_clock_from_creation),
+    "max-ttl-from-creation": lambda: _patched(
+        "sessionspec.model.scheduler.start_job", _start_with_clock_from_creation
+    ),
     "accepts-jobs-after-close": MUTANTS["close-keeps-accepting"].applied,
-    "forgets-to-deactivate": lambda: _patched("model.timers.deactivate_idle_sessions", _never_deactivate),
+    "forgets-to-deactivate": lambda: _patched(
+        "sessionspec.model.timers.deactivate_idle_sessions", _never_deactivate
+    ),
 }
 
 PROTOCOL_BREAKERS = ("crash", "hang", "garbage", "error")

@@ -6,8 +6,8 @@ whose backend differs from its session's, ...) is *refused*: the model answers w
 exactly one ``rejected`` observation and the world stays as it was, apart from its
 clock moving to the input's instant. An input that is malformed (bad durations,
 negative or backwards times, empty ids, unknown operations or fields, ...) raises
-:class:`~model.errors.InvalidInput` (or its subclass
-:class:`~model.errors.TimeWentBackwards`) before anything changes.
+:class:`~sessionspec.model.errors.InvalidInput` (or its subclass
+:class:`~sessionspec.model.errors.TimeWentBackwards`) before anything changes.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from invariants import Checker
-from model.config import Config, Reservation
-from model.errors import InvalidInput, SessionSpecError, TimeWentBackwards
-from model.inputs import (
+from sessionspec.invariants import Checker
+from sessionspec.model.config import Config, Reservation
+from sessionspec.model.errors import InvalidInput, SessionSpecError, TimeWentBackwards
+from sessionspec.model.inputs import (
     Advance,
     CancelJob,
     CancelSession,
@@ -34,9 +34,9 @@ from model.inputs import (
     Submit,
     input_from_dict,
 )
-from model.observations import Rejected
-from model.step import Step, run, step, transitions
-from model.world import World
+from sessionspec.model.observations import Rejected
+from sessionspec.model.step import Step, run, step, transitions
+from sessionspec.model.world import World
 
 CONFIG = Config(interactive_ttl=60)
 SIM_CONFIG = Config(simulators=frozenset({"sim"}), backends=("qpu1", "qpu2", "sim"), interactive_ttl=60)

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.config import Config
-from model.world import World
-from sessionspec.check_trace import judge_stream, main
-from sessionspec.explore import CONFIGS, TEMPLATES, resolve_program
-from sessionspec.traces import header, record_to_dict, trace_of
+from sessionspec.cli.check_trace import main
+from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, resolve_program
+from sessionspec.model.config import Config
+from sessionspec.model.world import World
+from sessionspec.oracle.judge import judge_stream
+from sessionspec.traces.records import header, record_to_dict, trace_of
 from tests.trace_examples import EXAMPLE
 
 

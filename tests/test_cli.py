@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from invariants import RULES
-from sessionspec.cli import main, rules_markdown
+from sessionspec.cli.app import main, rules_markdown
+from sessionspec.invariants import RULES
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -111,7 +111,7 @@ def test_readme_worked_example_is_the_real_report(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The README's check-trace example shows exactly what check-trace prints for that file."""
-    from sessionspec import check_trace
+    from sessionspec.cli import check_trace
 
     monkeypatch.chdir(ROOT)
     assert check_trace.main(["docs/example-nonconforming.jsonl"]) == 1
@@ -161,7 +161,7 @@ def test_bench_trace_reports_speed_ratio_and_memory(capsys: pytest.CaptureFixtur
 
 def test_check_with_workers_reports_the_same_count(capsys: pytest.CaptureFixture[str]) -> None:
     """`check --workers 2` verifies the tiny preset with its recorded count, naming the processes."""
-    from sessionspec.presets import PRESETS
+    from sessionspec.explorer.presets import PRESETS
 
     assert main(["check", "--preset", "tiny", "--workers", "2", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)

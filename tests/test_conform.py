@@ -17,20 +17,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invariants import RULES
-from model.config import Config
-from sessionspec import conform, scenarios
-from sessionspec.adapter import (
+from sessionspec.cli import conform, scenarios
+from sessionspec.conformance.adapter import (
     InProcess,
     ModelImplementation,
     assert_conforms,
     run_conformance,
 )
-from sessionspec.check_trace import judge_stream
-from sessionspec.conform import Driver, ProtocolFault, decode_reply, program_of
-from sessionspec.explore import CONFIGS, TEMPLATES
+from sessionspec.conformance.scenarios import SCENARIOS
+from sessionspec.conformance.suite import DEFAULT_EXAMPLES, Driver, ProtocolFault, decode_reply, program_of
+from sessionspec.exploration.stateful import CONFIGS, TEMPLATES
+from sessionspec.invariants import RULES
+from sessionspec.model.config import Config
 from sessionspec.mutants import MUTANTS
-from sessionspec.scenarios import SCENARIOS
+from sessionspec.oracle.judge import judge_stream
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -100,7 +100,7 @@ def test_model_served_over_pipes_conforms(capsys: pytest.CaptureFixture[str], tm
     assert status == 0, report
     assert report["verdict"] == "conforms" and report["fault"] is None
     assert report["scenarios"]["run"] == len(SCENARIOS) and not report["scenarios"]["failed"]
-    assert report["generated"]["runs"] == conform.DEFAULT_EXAMPLES
+    assert report["generated"]["runs"] == DEFAULT_EXAMPLES
     assert not list(tmp_path.iterdir())  # nothing failed, nothing saved
 
 
@@ -287,7 +287,7 @@ def test_pytest_plugin_fixture(tmp_path: pathlib.Path) -> None:
     (tmp_path / "test_user.py").write_text(
         textwrap.dedent(
             """
-            from sessionspec.adapter import ModelImplementation
+            from sessionspec.conformance.adapter import ModelImplementation
             from sessionspec.mutants import MUTANTS
 
 
@@ -357,21 +357,21 @@ def test_bad_replies_are_protocol_faults(text: str, problem: str) -> None:
 
 def test_scenarios_command_lists_and_shows(capsys: pytest.CaptureFixture[str]) -> None:
     """`sessionspec scenarios` lists name, rule and description; --json and names show everything."""
-    assert scenarios.scenarios_main([]) == 0
+    assert scenarios.main([]) == 0
     listing = capsys.readouterr().out.splitlines()
     assert len(listing) == len(SCENARIOS)
     assert listing[0].split()[:2] == ["one-job-at-a-time-on-a-backend", "EXC-ONE-RUNNING"]
-    assert scenarios.scenarios_main(["--json"]) == 0
+    assert scenarios.main(["--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [s["name"] for s in data] == list(SCENARIOS) and all(s["inputs"] for s in data)
-    assert scenarios.scenarios_main(["deactivation-is-reported"]) == 0
+    assert scenarios.main(["deactivation-is-reported"]) == 0
     assert '"op": "finish_job"' in capsys.readouterr().out
-    assert scenarios.scenarios_main(["no-such-scenario"]) == 2
+    assert scenarios.main(["no-such-scenario"]) == 2
 
 
 def test_timeline_option_draws_the_failing_trace(tmp_path: pathlib.Path) -> None:
     """conform --timeline FILE draws the failing trace with its rule marked."""
-    from sessionspec.conform import main
+    from sessionspec.cli.conform import main
 
     picture = tmp_path / "failure.svg"
     argv = ["--timeline", str(picture), "--examples", "0", "--out", str(tmp_path), "--"]

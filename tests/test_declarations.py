@@ -1,7 +1,7 @@
-"""The compiled tables agree exactly with the machines declared in model.declarations.
+"""The compiled tables agree exactly with the machines declared in sessionspec.model.declarations.
 
-The scheduler core fires every lifecycle change through :data:`model.compiled.SESSION`
-and :data:`model.compiled.JOB`, so these tests compare the tables against the live
+The scheduler core fires every lifecycle change through :data:`sessionspec.model.compiled.SESSION`
+and :data:`sessionspec.model.compiled.JOB`, so these tests compare the tables against the live
 python-statemachine classes: step by step under Hypothesis, and structurally through
 the library's own class introspection (never through ``compile_machine``'s code path).
 """
@@ -17,11 +17,11 @@ from hypothesis import strategies as st
 from statemachine import State, StateMachine
 from statemachine.exceptions import InvalidDefinition, TransitionNotAllowed
 
-from model import guards
-from model.compiled import JOB, SESSION, Edge, Guard, MachineTable, compile_machine
-from model.declarations import Job, Session
-from model.errors import SessionSpecError, UndeclaredTransition
-from model.guards import SessionFacts
+from sessionspec.model import guards
+from sessionspec.model.compiled import JOB, SESSION, Edge, Guard, MachineTable, compile_machine
+from sessionspec.model.declarations import Job, Session
+from sessionspec.model.errors import SessionSpecError, UndeclaredTransition
+from sessionspec.model.guards import SessionFacts
 
 # (source, event, target, guard labels in declaration order)
 EdgeKey = tuple[str, str, str, tuple[str, ...]]

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 from statemachine import StateMachine
 
-from model.compiled import JOB, SESSION, Edge, MachineTable
-from model.declarations import Job, Session
-from model.scheduler import FAIR_SHARE, RESERVATION, SESSION_PRIORITY
-from sessionspec import diagrams
-from sessionspec.diagrams import (
+from sessionspec.cli.diagrams import main
+from sessionspec.model.compiled import JOB, SESSION, Edge, MachineTable
+from sessionspec.model.declarations import Job, Session
+from sessionspec.model.scheduler import FAIR_SHARE, RESERVATION, SESSION_PRIORITY
+from sessionspec.pictures import diagrams
+from sessionspec.pictures.diagrams import (
     DEFAULT_DIR,
     GraphvizMissing,
     check_all,
     expected_texts,
-    main,
     png_size,
     scheduler_flow,
     write_all,

@@ -7,8 +7,8 @@ from typing import NamedTuple
 
 import pytest
 
-from invariants import RULES, Checker, Kind
-from invariants.exercise import (
+from sessionspec.invariants import RULES, Checker, Kind
+from sessionspec.invariants.exercise import (
     EXERCISED,
     ExerciseError,
     check_complete,
@@ -17,9 +17,9 @@ from invariants.exercise import (
     exercised_rules,
     predicate,
 )
-from invariants.view import View
-from model.config import Config, Reservation
-from model.inputs import (
+from sessionspec.invariants.view import View
+from sessionspec.model.config import Config, Reservation
+from sessionspec.model.inputs import (
     Advance,
     CancelJob,
     CancelSession,
@@ -29,8 +29,8 @@ from model.inputs import (
     Input,
     Submit,
 )
-from model.step import Tick, Transition, transitions
-from model.world import World
+from sessionspec.model.step import Tick, Transition, transitions
+from sessionspec.model.world import World
 
 # Two QPUs and a simulator; timers short enough for a few inputs to reach them.
 BASE = Config(

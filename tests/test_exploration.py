@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from model.config import Config
-from model.step import Transition
-from sessionspec.explore import CONFIGS, TEMPLATES, ModelExploration
-from sessionspec.runner import explore
+from sessionspec.exploration.runner import explore
+from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, ModelExploration
+from sessionspec.model.config import Config
+from sessionspec.model.step import Transition
 
 REQUIRED_EXAMPLES, REQUIRED_STEPS = 200, 50
 

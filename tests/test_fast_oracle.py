@@ -11,17 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.config import Config
-from model.inputs import FinishJob, Input, Submit, input_to_dict
-from model.observations import JobChanged, SessionChanged
-from model.world import World
-from sessionspec.check_trace import judge_stream
-from sessionspec.explore import CONFIGS, TEMPLATES, resolve_program
-from sessionspec.fast_oracle import FastOracle
+from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, resolve_program
+from sessionspec.model.config import Config
+from sessionspec.model.inputs import FinishJob, Input, Submit, input_to_dict
+from sessionspec.model.observations import JobChanged, SessionChanged
+from sessionspec.model.world import World
 from sessionspec.mutants import MUTANTS
-from sessionspec.oracle import Oracle, TraceDiverged
-from sessionspec.tracefile import JOB_STATES, SESSION_STATES, TraceError, TraceReader
-from sessionspec.traces import Record, header, record_to_dict, trace_of
+from sessionspec.oracle.fast import FastOracle
+from sessionspec.oracle.judge import judge_stream
+from sessionspec.oracle.reference import Oracle, TraceDiverged
+from sessionspec.traces.reader import JOB_STATES, SESSION_STATES, TraceError, TraceReader
+from sessionspec.traces.records import Record, header, record_to_dict, trace_of
 
 OracleClass = type[Oracle] | type[FastOracle]
 

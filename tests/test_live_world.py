@@ -8,18 +8,18 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.compiled import JOB, SESSION
-from model.config import Config
-from model.idset import IdSet
-from model.inputs import Input
-from model.live import Key, LiveWorld
-from model.live_deadlines import TIME_LIMIT, Deadlines
-from model.live_records import LiveJob
-from model.observations import JobChanged, Observation, SessionChanged
-from model.step import Tick, step, transitions
-from model.timers import next_deadline
-from model.world import World
-from sessionspec.explore import CONFIGS, TEMPLATES, Context
+from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, Context
+from sessionspec.model.compiled import JOB, SESSION
+from sessionspec.model.config import Config
+from sessionspec.model.idset import IdSet
+from sessionspec.model.inputs import Input
+from sessionspec.model.live import Key, LiveWorld
+from sessionspec.model.live_deadlines import TIME_LIMIT, Deadlines
+from sessionspec.model.live_records import LiveJob
+from sessionspec.model.observations import JobChanged, Observation, SessionChanged
+from sessionspec.model.step import Tick, step, transitions
+from sessionspec.model.timers import next_deadline
+from sessionspec.model.world import World
 
 
 def keys(observations: tuple[Observation, ...]) -> Counter[Key]:

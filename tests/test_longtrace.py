@@ -7,11 +7,11 @@ import tracemalloc
 
 import pytest
 
-from sessionspec.bench import Streamed, format_trace_result, trace_benchmark
-from sessionspec.check_trace import judge_stream
-from sessionspec.longtrace import LongTrace
-from sessionspec.oracle import Oracle, TraceDiverged
-from sessionspec.tracefile import TraceReader
+from sessionspec.bench.longtrace import LongTrace
+from sessionspec.bench.throughput import Streamed, format_trace_result, trace_benchmark
+from sessionspec.oracle.judge import judge_stream
+from sessionspec.oracle.reference import Oracle, TraceDiverged
+from sessionspec.traces.reader import TraceReader
 
 
 def test_repeated_blocks_conform_for_the_reference_oracle_too() -> None:

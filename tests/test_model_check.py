@@ -10,22 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from invariants import RULES
-from model.config import Config
-from model.inputs import CancelJob, CreateSession, Submit
-from model.step import step
-from model.world import World
-from sessionspec.abstraction import abstract
-from sessionspec.bfs import Search, successors
-from sessionspec.check_trace import judge_stream
-from sessionspec.cli import main
-from sessionspec.counterexample import Counterexample, format_steps, reconstruct, trace_lines
-from sessionspec.itf import to_itf
-from sessionspec.model_check import run_check
-from sessionspec.moves import user_inputs
+from sessionspec.cli.app import main
+from sessionspec.explorer.abstraction import abstract
+from sessionspec.explorer.bfs import Search, successors
+from sessionspec.explorer.counterexample import Counterexample, format_steps, reconstruct, trace_lines
+from sessionspec.explorer.itf import to_itf
+from sessionspec.explorer.model_check import run_check
+from sessionspec.explorer.moves import user_inputs
+from sessionspec.explorer.presets import PRESETS, Bounds, Preset, Workload
+from sessionspec.explorer.symmetry import canonical
+from sessionspec.invariants import RULES
+from sessionspec.model.config import Config
+from sessionspec.model.inputs import CancelJob, CreateSession, Submit
+from sessionspec.model.step import step
+from sessionspec.model.world import World
 from sessionspec.mutants import MUTANTS
-from sessionspec.presets import PRESETS, Bounds, Preset, Workload
-from sessionspec.symmetry import canonical
+from sessionspec.oracle.judge import judge_stream
 
 TINY = PRESETS["tiny"]
 # a preset small enough to search many times: one session with one job, one QPU
@@ -369,7 +369,7 @@ def test_random_reached_worlds_are_fixed_points_of_the_reduction() -> None:
 
 def test_several_processes_reach_the_same_states_and_verdict() -> None:
     """A search split among two worker processes reaches the same states, links and verdict."""
-    from sessionspec import parallel
+    from sessionspec.explorer import parallel
 
     small = parallel.SMALL_LEVEL
     parallel.SMALL_LEVEL = 10  # make the tiny preset's levels big enough to split
@@ -389,7 +389,7 @@ def test_several_processes_reach_the_same_states_and_verdict() -> None:
 
 def test_several_processes_find_a_shortest_counterexample() -> None:
     """With workers the counterexample is as short as the one-process search's."""
-    from sessionspec import parallel
+    from sessionspec.explorer import parallel
 
     with MUTANTS["fair-share-during-ittl"].applied():
         small = parallel.SMALL_LEVEL

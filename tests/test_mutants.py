@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from invariants import RULES, RuleViolation
-from sessionspec.explore import ModelExploration
+from sessionspec.exploration.stateful import ModelExploration
+from sessionspec.invariants import RULES, RuleViolation
 from sessionspec.mutants import MUTANTS, Mutant
 
 MUTANT_SEARCH = settings(

@@ -8,15 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.config import Config
-from model.inputs import Advance, CreateSession, FinishJob, Input, Submit
-from model.observations import JobChanged, Observation, SessionChanged
-from model.step import Transition, step, transitions
-from model.world import World
-from sessionspec.explore import CONFIGS, TEMPLATES, resolve_program
+from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, resolve_program
+from sessionspec.model.config import Config
+from sessionspec.model.inputs import Advance, CreateSession, FinishJob, Input, Submit
+from sessionspec.model.observations import JobChanged, Observation, SessionChanged
+from sessionspec.model.step import Transition, step, transitions
+from sessionspec.model.world import World
 from sessionspec.mutants import MUTANTS
-from sessionspec.oracle import Divergence, Oracle, TraceDiverged, claimed_change, claimed_violations
-from sessionspec.traces import Record, trace_of
+from sessionspec.oracle.reference import Divergence, Oracle, TraceDiverged, claimed_change, claimed_violations
+from sessionspec.traces.records import Record, trace_of
 
 EXAMPLE: list[Record] = [
     CreateSession(0, "s1", "qpu1"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from model.compiled import JOB, SESSION
-from model.config import Config
-from model.errors import InvalidInput
-from model.inputs import (
+from sessionspec.model.compiled import JOB, SESSION
+from sessionspec.model.config import Config
+from sessionspec.model.errors import InvalidInput
+from sessionspec.model.inputs import (
     Advance,
     CancelJob,
     CancelSession,
@@ -17,7 +17,7 @@ from model.inputs import (
     Input,
     Submit,
 )
-from model.projection import (
+from sessionspec.model.projection import (
     RestJob,
     RestSession,
     client_job_status,
@@ -28,8 +28,8 @@ from model.projection import (
     rest_session_state,
     session_status,
 )
-from model.step import run
-from model.world import JobRecord, SessionRecord, World
+from sessionspec.model.step import run
+from sessionspec.model.world import JobRecord, SessionRecord, World
 
 # Transcribed from ibm-runtime-facts.md, "Exact enumerations the real system exposes".
 REST_SESSION_STATES = ("open", "active", "inactive", "closed", "pending_inactive", "pending_closed")

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.errors import InvalidInput
-from model.inputs import (
+from sessionspec.model.errors import InvalidInput
+from sessionspec.model.inputs import (
     Advance,
     CancelJob,
     CancelSession,
@@ -20,11 +20,11 @@ from model.inputs import (
     Submit,
     input_from_dict,
 )
-from model.observations import JobChanged, Rejected, SessionChanged
-from sessionspec.quick_inputs import input_record
-from sessionspec.quick_lines import quick_record
-from sessionspec.tracefile import INPUT_OPS, JOB_STATES, SESSION_STATES, TraceError, TraceReader
-from sessionspec.traces import Record, record_to_dict
+from sessionspec.model.observations import JobChanged, Rejected, SessionChanged
+from sessionspec.traces.quick_inputs import input_record
+from sessionspec.traces.quick_lines import quick_record
+from sessionspec.traces.reader import INPUT_OPS, JOB_STATES, SESSION_STATES, TraceError, TraceReader
+from sessionspec.traces.records import Record, record_to_dict
 
 HEADER = b'{"trace": "sessionspec", "version": 1}\n'
 

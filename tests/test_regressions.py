@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from invariants import Checker
-from model.config import Config, Reservation
-from model.inputs import Advance, CancelSession, CreateSession, FinishJob, Submit
-from model.world import World
+from sessionspec.invariants import Checker
+from sessionspec.model.config import Config, Reservation
+from sessionspec.model.inputs import Advance, CancelSession, CreateSession, FinishJob, Submit
+from sessionspec.model.world import World
 
 
 def test_job_entering_session_during_reservation_job_stops_ittl_countdown() -> None:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from invariants import Checker
-from model.config import Config, Reservation
-from model.inputs import (
+from sessionspec.invariants import Checker
+from sessionspec.model.config import Config, Reservation
+from sessionspec.model.inputs import (
     Advance,
     CancelJob,
     CancelSession,
@@ -26,7 +26,7 @@ from model.inputs import (
     Submit,
     input_from_dict,
 )
-from model.world import JobRecord, SessionRecord, World
+from sessionspec.model.world import JobRecord, SessionRecord, World
 
 Record = dict[str, object]
 

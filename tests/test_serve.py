@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sessionspec.serve import ModelServer, encode, main, serve
+from sessionspec.cli.serve import main
+from sessionspec.conformance.serve import ModelServer, encode, serve
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 REPLY_KEYS = frozenset({"ok", "events", "error"})
@@ -293,7 +294,7 @@ def test_main_help_and_json_flag(capsys: pytest.CaptureFixture[str], monkeypatch
 
 
 def test_subprocess_speaks_the_protocol_over_pipes() -> None:
-    """`python -m sessionspec.serve` answers each line once, survives garbage, and exits 0 at shutdown."""
+    """`python -m sessionspec serve` answers each line once, survives garbage, and exits 0 at shutdown."""
     lines = [
         b'{"op": "init", "config": {"interactive_ttl": 60}}',
         b"not json at all",
@@ -311,7 +312,7 @@ def test_subprocess_speaks_the_protocol_over_pipes() -> None:
         b'{"op": "shutdown"}',
     ]
     done = subprocess.run(
-        [sys.executable, "-m", "sessionspec.serve"],
+        [sys.executable, "-m", "sessionspec", "serve"],
         input=b"\n".join([*lines, b'{"op": "advance", "t": 99}']) + b"\n",  # the last goes unread
         capture_output=True,
         cwd=ROOT,

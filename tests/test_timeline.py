@@ -15,13 +15,14 @@ from typing import Any
 import matplotlib
 import pytest
 
-from model.config import Config
-from model.step import step
-from model.world import World
-from sessionspec.check_trace import judge_stream
-from sessionspec.diagrams import png_size
-from sessionspec.explore import CONFIGS, TEMPLATES, Context
-from sessionspec.timeline import (
+from sessionspec.cli.timeline import main
+from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, Context
+from sessionspec.model.config import Config
+from sessionspec.model.step import step
+from sessionspec.model.world import World
+from sessionspec.oracle.judge import judge_stream
+from sessionspec.pictures.diagrams import png_size
+from sessionspec.pictures.timeline import (
     IttlWindow,
     StateSpan,
     Timeline,
@@ -29,10 +30,9 @@ from sessionspec.timeline import (
     draw_records,
     draw_trace,
     example_iterative_session,
-    main,
     read_timeline,
 )
-from sessionspec.traces import header, record_to_dict, trace_of
+from sessionspec.traces.records import header, record_to_dict, trace_of
 from tests.trace_examples import EXAMPLE
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -258,7 +258,7 @@ def _creator(svg: str) -> str | None:
 
 
 def test_committed_example_regenerates_byte_identical(tmp_path: pathlib.Path) -> None:
-    """`python -m sessionspec.timeline --example -o docs/timeline-example.svg` gives the committed file."""
+    """`sessionspec timeline --example -o docs/timeline-example.svg` gives the committed file."""
     committed = COMMITTED_EXAMPLE.read_text(encoding="utf-8")
     if _creator(committed) != matplotlib.__version__:
         pytest.skip(f"docs/timeline-example.svg was drawn by matplotlib {_creator(committed)}")

@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.config import Config
-from model.errors import InvalidInput, SessionSpecError
-from model.inputs import (
+from sessionspec.model.config import Config
+from sessionspec.model.errors import InvalidInput, SessionSpecError
+from sessionspec.model.inputs import (
     Advance,
     CancelJob,
     CancelSession,
@@ -29,8 +29,8 @@ from model.inputs import (
     input_from_dict,
     input_to_dict,
 )
-from model.observations import JobChanged, Rejected, SessionChanged
-from sessionspec.tracefile import (
+from sessionspec.model.observations import JobChanged, Rejected, SessionChanged
+from sessionspec.traces.reader import (
     INPUT_OPS,
     JOB_STATES,
     SESSION_STATES,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invariants.view import View
-from model.step import transitions
-from model.world import World
-from sessionspec.explore import CONFIGS, TEMPLATES, Context
+from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, Context
+from sessionspec.invariants.view import View
+from sessionspec.model.step import transitions
+from sessionspec.model.world import World
 
 
 def _summary(view: View) -> tuple[object, ...]:
@@ -31,8 +31,8 @@ def test_incremental_view_equals_full_view(config: object, actions: list[object]
 
 def test_view_reports_changed_and_lost_records() -> None:
     """A view names the records a transition replaced, and the ids that vanished."""
-    from model.inputs import CreateSession, Submit
-    from model.step import run
+    from sessionspec.model.inputs import CreateSession, Submit
+    from sessionspec.model.step import run
 
     world = run(World.empty(), [CreateSession(0, "s1", "qpu1"), Submit(0, "j1", "qpu2")]).world
     before = View(world)

@@ -1,0 +1,108 @@
+"""``sessionspec timeline TRACE -o FILE``: draw a trace as a timeline (SVG or PNG)."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
+
+from sessionspec.pictures.timeline import (
+    EXAMPLE_NAME,
+    FORMATS,
+    _jsonl,
+    draw,
+    example_iterative_session,
+    read_timeline,
+)
+from sessionspec.traces.reader import TraceError
+
+# --- the command --------------------------------------------------------------------
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with status 2 and a one-line hint."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {message}\n(run '{self.prog} --help' for the options)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="sessionspec timeline",
+        description=(
+            "Draw a trace as a timeline: a lane per backend, jobs as bars coloured by session, "
+            "session states as bands with their ITTL and max-TTL deadlines, refusals, and the "
+            "first violation the oracle finds."
+        ),
+    )
+    parser.add_argument("trace", nargs="?", help="the trace file (JSON Lines), or - for standard input")
+    parser.add_argument("-o", "--output", required=True, help="the picture to write: FILE.svg or FILE.png")
+    parser.add_argument(
+        "--example", action="store_true", help="draw the README's example (an iterative session) instead"
+    )
+    parser.add_argument("--save-trace", metavar="FILE", help="with --example: also write its trace here")
+    parser.add_argument("--json", action="store_true", help="machine-readable report")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Exit 0 when the picture is drawn (conforming or not), 2 on bad usage or an unreadable trace."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    except SystemExit as stop:
+        return int(stop.code or 0)
+    prog = parser.prog
+    if args.example == (args.trace is not None):
+        parser.print_usage(sys.stderr)
+        print(f"{prog}: give a trace file or --example (one of them)", file=sys.stderr)
+        return 2
+    if args.save_trace is not None and not args.example:
+        print(f"{prog}: --save-trace goes with --example", file=sys.stderr)
+        return 2
+    output = Path(args.output)
+    if output.suffix.lower().lstrip(".") not in FORMATS:
+        print(f"{prog}: cannot draw {args.output}: give a file ending in .svg or .png", file=sys.stderr)
+        return 2
+    if args.example:
+        data = _jsonl(example_iterative_session())
+        if args.save_trace is not None:
+            try:
+                Path(args.save_trace).write_bytes(data)
+            except OSError as problem:
+                print(f"{prog}: cannot write {args.save_trace}: {problem.strerror}", file=sys.stderr)
+                return 2
+        stream: BinaryIO = io.BytesIO(data)
+        name = EXAMPLE_NAME
+    else:
+        name = "<stdin>" if args.trace == "-" else args.trace
+        try:
+            stream = sys.stdin.buffer if args.trace == "-" else open(args.trace, "rb")  # noqa: SIM115
+        except OSError as problem:
+            print(f"{prog}: cannot open {args.trace}: {problem.strerror}", file=sys.stderr)
+            return 2
+    try:
+        with stream:
+            timeline, verdict = read_timeline(stream, name)
+    except TraceError as error:
+        if args.json:
+            unreadable = {"line": error.line, "reason": error.reason}
+            print(json.dumps({"trace": name, "verdict": "unreadable", "error": unreadable}, indent=2))
+        print(f"{name}:{error.line}: cannot be read as a trace: {error.reason}", file=sys.stderr)
+        return 2
+    try:
+        draw(timeline, output, verdict.divergence)
+    except OSError as problem:
+        print(f"{prog}: cannot write {args.output}: {problem.strerror or problem}", file=sys.stderr)
+        return 2
+    if args.json:
+        report: dict[str, Any] = {**verdict.as_dict(), "output": str(output), **timeline.counts()}
+        print(json.dumps(report, indent=2))
+    else:
+        print(output)
+    return 0
