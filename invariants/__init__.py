@@ -1,7 +1,8 @@
-"""The rule catalogue of sessionspec.
+"""The rule catalogue of sessionspec, installed as ``sessionspec.invariants``.
 
 Importing this package registers every rule; :data:`RULES` maps rule IDs to rules
-in catalogue order: who runs where, then time, then endings, then reporting.
+in catalogue order: who runs where, then time, then endings, then reporting. It imports
+only the model.
 """
 
 # ruff: noqa: I001  (the import order below is the catalogue order)

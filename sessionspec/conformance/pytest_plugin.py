@@ -1,7 +1,10 @@
 """A pytest plugin: the conformance suite of ``sessionspec conform`` as a fixture.
 
-Enable it in a ``conftest.py`` with ``pytest_plugins = ["sessionspec.conformance.pytest_plugin"]``, or
-on the command line with ``-p sessionspec.conformance.pytest_plugin``. The fixture
+It is on wherever sessionspec is installed (an entry point named like this module). Naming it
+as well does no harm, since both name the one plugin: ``pytest_plugins =
+["sessionspec.conformance.pytest_plugin"]`` in a ``conftest.py``, or ``-p
+sessionspec.conformance.pytest_plugin``; ``-p no:sessionspec.conformance.pytest_plugin`` turns
+it off. The fixture
 ``sessionspec_conformance`` is a function: give it an
 :class:`~sessionspec.conformance.adapter.Implementation` object (tested in-process) or a command (a
 list of strings, run as a process speaking protocol v1 section 2). It runs the scenario
