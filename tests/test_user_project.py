@@ -115,7 +115,7 @@ def _fresh_venv(folder: pathlib.Path) -> pathlib.Path:
 
 
 def test_built_wheel_installs_only_sessionspec(tmp_path: pathlib.Path) -> None:
-    """A wheel built by `pip wheel .` works in a fresh venv: `check --preset tiny` runs; `import model` fails."""
+    """A built wheel works in a fresh venv: `check --preset tiny` runs; `import model` fails."""
     source = tmp_path / "source"
     shutil.copytree(
         ROOT,
