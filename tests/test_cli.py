@@ -167,3 +167,14 @@ def test_check_with_workers_reports_the_same_count(capsys: pytest.CaptureFixture
     report = json.loads(capsys.readouterr().out)
     assert report["workers"] == 2
     assert report["distinct_states"] == PRESETS["tiny"].expected_states
+
+
+def test_readme_python_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's "Using the model from Python" example runs as printed and prints observations."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Using the model from Python") :]
+    start = section.index("```python\n") + len("```python\n")
+    code = section[start : section.index("\n```", start)]
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed and printed[0].startswith("{'t': 0, 'event': 'session', 'session': 's1'")

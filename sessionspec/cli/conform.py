@@ -17,8 +17,6 @@ from sessionspec.conformance.suite import (
     run_suite,
 )
 
-# --- the command ---------------------------------------------------------------------------------
-
 USAGE = "sessionspec conform [options] -- COMMAND [ARG...]"
 
 

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from sessionspec.pictures.diagrams import DEFAULT_DIR, GraphvizMissing, check_all, write_files
 
-# --- command line -----------------------------------------------------------------
-
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(

@@ -8,31 +8,22 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import Any, BinaryIO
 
+from sessionspec.cli.arguments import Parser
 from sessionspec.pictures.timeline import (
     EXAMPLE_NAME,
     FORMATS,
-    _jsonl,
+    as_jsonl,
     draw,
     example_iterative_session,
     read_timeline,
 )
 from sessionspec.traces.reader import TraceError
 
-# --- the command --------------------------------------------------------------------
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that exits with status 2 and a one-line hint."""
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: {message}\n(run '{self.prog} --help' for the options)\n")
-
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="sessionspec timeline",
         description=(
             "Draw a trace as a timeline: a lane per backend, jobs as bars coloured by session, "
@@ -70,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{prog}: cannot draw {args.output}: give a file ending in .svg or .png", file=sys.stderr)
         return 2
     if args.example:
-        data = _jsonl(example_iterative_session())
+        data = as_jsonl(example_iterative_session())
         if args.save_trace is not None:
             try:
                 Path(args.save_trace).write_bytes(data)

@@ -174,7 +174,7 @@ def format_report(report: dict[str, Any]) -> str:
     expected = report["expected_states"]
     if expected is not None and report["verdict"] == "verified":
         same = "matches" if expected == report["distinct_states"] else "DIFFERS FROM"
-        lines.append(f"Anchor     {same} the recorded count {expected:,} (sessionspec/presets.py)")
+        lines.append(f"Anchor     {same} the recorded count {expected:,} (sessionspec/explorer/presets.py)")
     comparison = report.get("symmetry_comparison")
     if comparison:
         lines.append(

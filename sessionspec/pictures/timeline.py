@@ -888,7 +888,7 @@ def example_iterative_session() -> list[dict[str, Any]]:
     return [header(world), *(record_to_dict(r) for r in trace_of(world, example_inputs()))]
 
 
-def _jsonl(records: Iterable[Mapping[str, Any]]) -> bytes:
+def as_jsonl(records: Iterable[Mapping[str, Any]]) -> bytes:
     return "".join(json.dumps(r) + "\n" for r in records).encode()
 
 
@@ -911,12 +911,12 @@ def draw_trace(trace: str | Path | bytes, output: str | Path, name: str | None =
 
 def draw_records(records: Iterable[Mapping[str, Any]], output: str | Path, name: str = "<trace>") -> Verdict:
     """Draw trace records (dicts as in a trace file, the header first if any) into ``output``."""
-    return draw_trace(_jsonl(records), output, name)
+    return draw_trace(as_jsonl(records), output, name)
 
 
 def write_example(path: str | Path, trace_path: str | Path | None = None) -> Verdict:
     """Draw the README example into ``path`` (and save its trace into ``trace_path``)."""
     records = example_iterative_session()
     if trace_path is not None:
-        Path(trace_path).write_bytes(_jsonl(records))
+        Path(trace_path).write_bytes(as_jsonl(records))
     return draw_records(records, path, EXAMPLE_NAME)
