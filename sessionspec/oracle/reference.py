@@ -197,11 +197,23 @@ class Oracle:
             self._apply_input(group.cause[1], group.observations, group.first_line)
             return
         self._quiet_ticks(group.t, inclusive=False, line=group.first_line)
-        if next_deadline(self.world) != group.t:
-            self._diverge(group.first_line, None, (), group.observations, f"nothing is due at t={group.t}")
+        # When nothing is due, the instant still passes (it changes nothing), so that the rules
+        # can judge the trace's claim as a change time made: a deadline reported too early.
+        due_now = next_deadline(self.world) == group.t
         tx = fire_instant(self.world, group.t, TracePolicy(_started(group.observations), self.policy))
         transition = Transition(self.world, Tick(group.t), tx.world, tuple(tx.observations), tuple(tx.fired))
-        self._match(transition, group.observations, group.first_line)
+        note = "" if due_now else self._nothing_due(group)
+        self._match(transition, group.observations, group.first_line, note)
+
+    def _nothing_due(self, group: _Group) -> str:
+        """What a group reported at an instant with no deadline is, and when the model has it."""
+        expected = []
+        for _, obs in group.observations:
+            when = when_time_brings(self.world, obs, self.policy)
+            if when is not None:
+                expected.append(describe(obs._replace(t=when)))
+        note = f"nothing is due at t={group.t}"
+        return f"{note}; the model expects {', '.join(expected)}" if expected else note
 
     def _apply_input(self, inp: Input, observed: list[tuple[int, Observation]], line: int) -> None:
         produced = list(
@@ -218,9 +230,11 @@ class Oracle:
         ):
             tx = fire_instant(self.world, due, self.policy)
             transition = Transition(self.world, Tick(due), tx.world, tuple(tx.observations), tuple(tx.fired))
-            self._match(transition, [], line)
+            self._match(transition, [], line, f"a deadline falls at t={due}; the trace reports nothing then")
 
-    def _match(self, transition: Transition, observed: list[tuple[int, Observation]], line: int) -> None:
+    def _match(
+        self, transition: Transition, observed: list[tuple[int, Observation]], line: int, note: str = ""
+    ) -> None:
         expected = Counter(observation_key(o) for o in transition.observations)
         actual = Counter(observation_key(o) for _, o in observed)
         if expected == actual:
@@ -230,7 +244,7 @@ class Oracle:
         first_bad = next((n for n, o in observed if observation_key(o) in extra), line)
         if not extra and observed:
             first_bad = observed[-1][0]
-        self._diverge(first_bad, transition, transition.observations, observed, "")
+        self._diverge(first_bad, transition, transition.observations, observed, note)
 
     def _diverge(
         self,
@@ -287,6 +301,30 @@ def claimed_violations(transition: Transition, observed: Iterable[Observation]) 
     claimed = claimed_change(transition, observed)
     before = View(transition.before)
     return violations_of(claimed, before, View(claimed.after, before), _CLAIM_STATE_RULES, _CLAIM_STEP_RULES)
+
+
+def when_time_brings(
+    world: World, observation: Observation, policy: Policy, horizon: int = 64
+) -> Number | None:
+    """The instant at which time alone makes the model report ``observation`` (any ``t``), or None.
+
+    Only the world's own deadlines are followed, at most ``horizon`` of them: no input comes.
+    """
+
+    def timeless(obs: Observation) -> tuple[Any, ...]:
+        key = observation_key(obs)
+        return key[:1] + key[2:]
+
+    wanted = timeless(observation)
+    for _ in range(horizon):
+        due = next_deadline(world)
+        if due is None:
+            return None
+        tx = fire_instant(world, due, policy)
+        if any(timeless(o) == wanted for o in tx.observations):
+            return due
+        world = tx.world
+    return None
 
 
 def _started(observed: list[tuple[int, Observation]]) -> set[str]:
