@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from sessionspec.invariants.catalogue import eventual_rule, state_rule, step_rule
 from sessionspec.invariants.view import View, expected_time_limit
+from sessionspec.model.clock import later
 from sessionspec.model.compiled import JOB, SESSION
 from sessionspec.model.inputs import CancelJob, CancelSession, CloseSession, FinishJob, Submit
 from sessionspec.model.observations import Rejected
@@ -54,7 +55,7 @@ def running_jobs_run_to_end(tr: Transition, before: View, after: View) -> Iterat
         if isinstance(cause, FinishJob | CancelJob) and cause.job == job.id:
             continue
         limit = expected_time_limit(job, after.config)
-        on_time = job.started_at is not None and after.now == job.started_at + limit
+        on_time = job.started_at is not None and after.now == later(job.started_at, limit)
         if isinstance(cause, Tick) and on_time and now.state == "failed":
             continue
         yield f"running job {job.id} became {now.state} at {after.now} by {cause.op}"

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from sessionspec.invariants.catalogue import state_rule, step_rule
 from sessionspec.invariants.view import View, expected_max_ttl, expected_time_limit
+from sessionspec.model.clock import later
 from sessionspec.model.step import Tick, Transition
 
 HOW_LONG = "QUEUE 'How long is a session active?'"
@@ -88,7 +89,7 @@ def deactivation_after_ittl(tr: Transition, before: View, after: View) -> Iterat
         old = before.sessions.get(session.id)
         idle_since = after.idle_since(session.id)
         if old is not None and old.state == "active" and session.state == "inactive":
-            due = None if idle_since is None else idle_since + ittl
+            due = None if idle_since is None else later(idle_since, ittl)
             if not isinstance(tr.cause, Tick) or due != after.now:
                 yield (
                     f"session {session.id} was deactivated at {after.now}; its interactive "
@@ -98,7 +99,7 @@ def deactivation_after_ittl(tr: Transition, before: View, after: View) -> Iterat
             session.state == "active"
             and session.accepting
             and idle_since is not None
-            and after.now >= idle_since + ittl
+            and after.now >= later(idle_since, ittl)
         ):
             yield (
                 f"session {session.id} is still active at {after.now}; it has been idle "
@@ -119,11 +120,11 @@ def job_time_limit(view: View) -> Iterator[str]:
             continue
         if job.state == "running":
             limit = expected_time_limit(job, view.config)
-            if view.now >= job.started_at + limit:
+            if view.now >= later(job.started_at, limit):
                 yield f"job {job.id} is still running at {view.now}, past its limit of {limit}s"
         elif job.ended_by == "exceed_time_limit":
             limit = expected_time_limit(job, view.config)
-            if job.ended_at != job.started_at + limit:
+            if job.ended_at != later(job.started_at, limit):
                 yield f"job {job.id} was stopped for time at {job.ended_at}, its limit is {limit}s"
 
 
@@ -142,7 +143,7 @@ def pending_timeout(tr: Transition, before: View, after: View) -> Iterator[str]:
     for session in sessions:
         old = before.sessions.get(session.id)
         never_used = not after.jobs_of(session.id)
-        due = None if timeout is None else session.created_at + timeout
+        due = None if timeout is None else later(session.created_at, timeout)
         if old is not None and old.state == "pending" and session.state == "closed":
             if isinstance(tr.cause, Tick) and (not never_used or due != after.now):
                 yield f"session {session.id} was closed by time at {after.now} (pending timeout: {due})"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from sessionspec.model.clock import later
 from sessionspec.model.compiled import JOB, SESSION
 from sessionspec.model.config import Config, Number
 from sessionspec.model.world import JobRecord, SessionRecord, World
@@ -174,7 +175,7 @@ class View:
         session = self.sessions.get(session_id)
         if first is None or first.started_at is None or session is None:
             return None
-        return first.started_at + expected_max_ttl(session, first, self.config)
+        return later(first.started_at, expected_max_ttl(session, first, self.config))
 
     def reservation_job(self, job: JobRecord) -> bool:
         """A plain job whose instance holds a window open now on its backend (D10)."""

@@ -25,8 +25,7 @@ world raises :class:`UnreportedStart`, as only a policy could say which job that
 A transition is kept with :meth:`LiveWorld.commit` or undone with
 :meth:`LiveWorld.rollback`, after which :meth:`LiveWorld.world` gives the reference
 world of the moment before it (without the retired records).
-
->>> from sessionspec.model.config import Config
+from sessionspec.model.config import Config
 >>> from sessionspec.model.inputs import CreateSession, Submit
 >>> live = LiveWorld(Config())
 >>> live.apply(CreateSession(0, "s1", "qpu1"), frozenset())
@@ -45,6 +44,7 @@ from collections import deque
 from collections.abc import Callable, Collection
 from typing import Any
 
+from sessionspec.model.clock import later
 from sessionspec.model.compiled import JOB, SESSION
 from sessionspec.model.config import Config, Number
 from sessionspec.model.guards import SessionFacts
@@ -286,7 +286,7 @@ class LiveWorld:
         if target == RUNNING:
             job.started_at = self.now
             backend.running += 1
-            self.deadlines.push(self.now + job.limit, TIME_LIMIT, job)
+            self.deadlines.push(later(self.now, job.limit), TIME_LIMIT, job)
         elif target in _JOB_FINALS:
             job.ended_at = self.now
             job.ended_by = event
@@ -302,7 +302,7 @@ class LiveWorld:
         self, session: LiveSession, event: str, *, clear_idle: bool, stop_accepting: bool = False
     ) -> None:
         started_at, max_ttl = session.started_at, session.max_ttl
-        before_max_ttl = started_at is None or max_ttl is None or self.now < started_at + max_ttl
+        before_max_ttl = started_at is None or max_ttl is None or self.now < later(started_at, max_ttl)
         # SessionFacts(unfinished_jobs, accepting, before_max_ttl, ever_got_job), built directly
         facts = _new(SessionFacts, (session.unfinished, session.accepting, before_max_ttl, session.got_job))
         target = SESSION.fire(session.state, event, facts)
@@ -337,7 +337,7 @@ class LiveWorld:
         elif session.state == ACTIVE:
             self._save(session)
             session.idle_since = self.now
-            self.deadlines.push(self.now + self.config.interactive_ttl, ITTL, session)
+            self.deadlines.push(later(self.now, self.config.interactive_ttl), ITTL, session)
 
     def _open_session(self, session_id: str, backend: str, max_time: Number | None) -> LiveSession:
         self._backend(backend)
@@ -349,7 +349,7 @@ class LiveWorld:
         self.keys.append((session_id, PENDING, True))
         timeout = self.config.pending_timeout
         if timeout is not None:
-            self.deadlines.push(self.now + timeout, PENDING_TIMEOUT, session)
+            self.deadlines.push(later(self.now, timeout), PENDING_TIMEOUT, session)
         self._dirty.add(backend)
         return session
 
@@ -450,7 +450,11 @@ class LiveWorld:
                 self._fire_job(job, "session_expired")
 
     def _enforce_limit(self, job: LiveJob) -> None:
-        if job.state == RUNNING and job.started_at is not None and job.started_at + job.limit <= self.now:
+        if (
+            job.state == RUNNING
+            and job.started_at is not None
+            and later(job.started_at, job.limit) <= self.now
+        ):
             self._fire_job(job, "exceed_time_limit")
             self._after_job_ended(job)
 
@@ -459,7 +463,7 @@ class LiveWorld:
         if (
             session.state == ACTIVE
             and idle_since is not None
-            and idle_since + self.config.interactive_ttl <= self.now
+            and later(idle_since, self.config.interactive_ttl) <= self.now
         ):
             self._fire_session(session, "interactive_timeout", clear_idle=True)
 
@@ -469,7 +473,7 @@ class LiveWorld:
             timeout is not None
             and session.state == PENDING
             and not session.got_job
-            and session.created_at + timeout <= self.now
+            and later(session.created_at, timeout) <= self.now
         ):
             self._fire_session(session, "pending_timeout", clear_idle=False)
 
@@ -543,7 +547,7 @@ class LiveWorld:
             self._fire_session(session, "first_job_started", clear_idle=True)
             session.started_at = self.now
             session.max_ttl = max_ttl
-            self.deadlines.push(self.now + max_ttl, MAX_TTL, session)
+            self.deadlines.push(later(self.now, max_ttl), MAX_TTL, session)
         elif session.state == INACTIVE:
             self._fire_session(session, "reactivating_job_started", clear_idle=True)
         elif session.state == ACTIVE and session.idle_since is not None:

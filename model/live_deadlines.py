@@ -30,6 +30,7 @@ import heapq
 import itertools
 from typing import Any
 
+from sessionspec.model.clock import later
 from sessionspec.model.config import Number
 
 MAX_TTL, TIME_LIMIT, ITTL, PENDING_TIMEOUT = 0, 1, 2, 3
@@ -74,7 +75,11 @@ class Deadlines:
             return state == "running"
         if kind == ITTL:
             idle_since = record.idle_since
-            return state == "active" and idle_since is not None and idle_since + self.interactive_ttl == due
+            return (
+                state == "active"
+                and idle_since is not None
+                and later(idle_since, self.interactive_ttl) == due
+            )
         return state == "pending" and not record.got_job
 
     def next_after(self, now: Number) -> Number | None:

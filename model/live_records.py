@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+from sessionspec.model.clock import later
 from sessionspec.model.config import Number
 from sessionspec.model.world import JobRecord, SessionRecord
 
@@ -138,7 +139,7 @@ class LiveSession:
     def expires_at(self) -> Number | None:
         if self.started_at is None or self.max_ttl is None:
             return None
-        return self.started_at + self.max_ttl
+        return later(self.started_at, self.max_ttl)
 
     def saved(self) -> tuple[Any, ...]:
         return (

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 
+from sessionspec.model.clock import elapsed, later
 from sessionspec.model.config import Number
 from sessionspec.model.live_records import LiveJob
 from sessionspec.model.world import JobRecord, World
@@ -41,7 +42,7 @@ class UsageLedger:
         while tail and (ended_at := tail[0].ended_at) is not None:
             started_at = tail.popleft().started_at
             if started_at is not None:
-                folded[job.instance] = folded.get(job.instance, 0) + (ended_at - started_at)
+                folded[job.instance] = later(folded.get(job.instance, 0), elapsed(started_at, ended_at))
         tail.append(job)
 
     def held(self) -> int:

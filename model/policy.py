@@ -5,8 +5,7 @@ The rules say *which* jobs may start on a free backend (see
 A policy is any object with a ``choose`` method; it must return one of the
 candidates it is given, and it must be deterministic (no clocks, no global
 randomness) so that every run can be replayed.
-
->>> from sessionspec.model.world import JobRecord, World
+from sessionspec.model.world import JobRecord, World
 >>> a = JobRecord("a", "qpu1", None, "big-lab", None, "queued", 0)
 >>> b = JobRecord("b", "qpu1", None, "small-lab", None, "queued", 1)
 >>> REFERENCE_POLICY.choose(World.empty(), "qpu1", (a, b)).id
@@ -17,6 +16,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from sessionspec.model.clock import elapsed, later
 from sessionspec.model.config import Number
 from sessionspec.model.world import JobRecord, World
 
@@ -34,7 +34,7 @@ def instance_usage(world: World) -> dict[str, Number]:
         if job.started_at is None:
             continue
         end = world.now if job.ended_at is None else job.ended_at
-        usage[job.instance] = usage.get(job.instance, 0) + (end - job.started_at)
+        usage[job.instance] = later(usage.get(job.instance, 0), elapsed(job.started_at, end))
     return usage
 
 

@@ -12,6 +12,7 @@ then job time limits, then interactive timeouts, then pending timeouts.
 
 from __future__ import annotations
 
+from sessionspec.model.clock import later
 from sessionspec.model.config import Number
 from sessionspec.model.transaction import Transaction
 from sessionspec.model.world import ACTIVE, INACTIVE, PENDING, RUNNING, World
@@ -28,16 +29,16 @@ def next_deadline(world: World) -> Number | None:
             if due is not None and due > now and (best is None or due < best):
                 best = due
             if state == ACTIVE and s.idle_since is not None:
-                due = s.idle_since + config.interactive_ttl
+                due = later(s.idle_since, config.interactive_ttl)
                 if due > now and (best is None or due < best):
                     best = due
         elif state == PENDING and not s.got_job and config.pending_timeout is not None:
-            due = s.created_at + config.pending_timeout
+            due = later(s.created_at, config.pending_timeout)
             if due > now and (best is None or due < best):
                 best = due
     for j in world.jobs:
         if j.state == RUNNING and j.started_at is not None:
-            due = j.started_at + j.time_limit(config)
+            due = later(j.started_at, j.time_limit(config))
             if due > now and (best is None or due < best):
                 best = due
     for r in config.reservations:
@@ -71,7 +72,7 @@ def enforce_time_limits(tx: Transaction) -> None:
     for job in tx.world.jobs:
         if job.state != RUNNING or job.started_at is None:
             continue
-        if job.started_at + job.time_limit(config) <= tx.now:
+        if later(job.started_at, job.time_limit(config)) <= tx.now:
             ended = tx.fire_job(job, "exceed_time_limit", "the job ran longer than its time limit")
             tx.after_job_ended(ended)
 
@@ -81,7 +82,7 @@ def deactivate_idle_sessions(tx: Transaction) -> None:
     for session in tx.world.sessions:
         if session.state != ACTIVE or session.idle_since is None:
             continue
-        if session.idle_since + ittl <= tx.now:
+        if later(session.idle_since, ittl) <= tx.now:
             tx.fire_session(session, "interactive_timeout", idle_since=None)
 
 
@@ -90,5 +91,5 @@ def close_unused_sessions(tx: Transaction) -> None:
     if timeout is None:
         return
     for session in tx.world.sessions:
-        if session.state == PENDING and not session.got_job and session.created_at + timeout <= tx.now:
+        if session.state == PENDING and not session.got_job and later(session.created_at, timeout) <= tx.now:
             tx.fire_session(session, "pending_timeout")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from sessionspec.model.clock import later
 from sessionspec.model.compiled import SESSION
 from sessionspec.model.config import Config, Number
 
@@ -80,7 +81,7 @@ class SessionRecord(NamedTuple):
     def expires_at(self) -> Number | None:
         if self.started_at is None or self.max_ttl is None:
             return None
-        return self.started_at + self.max_ttl
+        return later(self.started_at, self.max_ttl)
 
 
 class World(NamedTuple):

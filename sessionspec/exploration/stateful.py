@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from sessionspec.invariants import Checker, Rule
+from sessionspec.model.clock import later
 from sessionspec.model.config import Config, Reservation
 from sessionspec.model.inputs import (
     Advance,
@@ -98,7 +99,7 @@ class Wait(NamedTuple):
     seconds: int
 
     def resolve(self, world: World, ctx: Context) -> Input:
-        return Advance(world.now + self.seconds)
+        return Advance(later(world.now, self.seconds))
 
 
 class WaitForDeadline(NamedTuple):
@@ -110,7 +111,7 @@ class WaitForDeadline(NamedTuple):
         due = next_deadline(world)
         if due is None:
             return Advance(world.now + 1)
-        return Advance(max(world.now, due + self.offset))
+        return Advance(max(world.now, later(due, self.offset)))
 
 
 class SubmitPlain(NamedTuple):

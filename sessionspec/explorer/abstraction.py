@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from sessionspec.model.clock import elapsed, later
 from sessionspec.model.config import Config, Number
 from sessionspec.model.world import JobRecord, SessionRecord, World
 
@@ -52,14 +53,14 @@ def abstract(world: World, remembered: Number) -> World:
 def _relative(world: World, remembered: Number) -> World:
     last_window = max((r.end for r in world.config.reservations), default=0)
     # while a window is still to close the clock stays absolute: windows are absolute
-    base = world.now if world.now < last_window else last_window + remembered
-    shift = base - world.now
-    oldest = base - remembered
+    base = world.now if world.now < last_window else later(last_window, remembered)
+    shift = elapsed(world.now, base)
+    oldest = elapsed(remembered, base)
 
     def moved(t: Number | None) -> Number | None:
         if t is None:
             return None
-        t += shift
+        t = later(t, shift)
         return t if t > oldest else oldest
 
     jobs = tuple(_moved_job(j, moved) for j in world.jobs)

@@ -34,6 +34,7 @@ from sessionspec.explorer.symmetry import canonical
 from sessionspec.invariants import Violation
 from sessionspec.invariants.checker import violations_of
 from sessionspec.invariants.view import View
+from sessionspec.model.clock import elapsed, later
 from sessionspec.model.inputs import Advance, Input, input_to_dict
 from sessionspec.model.step import Tick, Transition
 from sessionspec.model.timers import next_deadline
@@ -264,7 +265,7 @@ def _outcome_of(rep: World, search: Search, move: int) -> Outcome:
 
 def _translate(search: Search, raw: World, rep: World, inp: Input) -> Input:
     """An input written for the representative, for the real world it stands for."""
-    shifted: Input = inp._replace(t=raw.now + (inp.t - rep.now))
+    shifted: Input = inp._replace(t=later(raw.now, elapsed(rep.now, inp.t)))
     if not search.symmetry:
         return shifted
     renaming = canonical(search.abstracted(raw), search.preset.bounds.instances)
