@@ -63,7 +63,8 @@ def running_jobs_run_to_end(tr: Transition, before: View, after: View) -> Iterat
 
 @step_rule(
     "SES-CANCEL-QUEUED",
-    "Canceling a session ends it at once and cancels every job it has queued.",
+    "Canceling a session ends it at once and cancels every job it has queued; nothing "
+    "but a cancel of the session ends it canceled.",
     source=END_A_SESSION,
     decisions=("D05",),
 )
@@ -87,7 +88,8 @@ def cancel_cancels_queued(tr: Transition, before: View, after: View) -> Iterator
 
 @step_rule(
     "SES-CLOSE-REFUSES",
-    "Once a session is closed it accepts no new job: a submission to it is refused.",
+    "A close stops a session accepting jobs, and a submission to a session that no longer "
+    "accepts jobs is refused.",
     source=END_A_SESSION,
     decisions=("D06", "D15"),
 )
@@ -107,8 +109,8 @@ def closed_session_refuses(tr: Transition, before: View, after: View) -> Iterato
 
 @state_rule(
     "SES-CLOSE-DRAINS",
-    "A closed session keeps its state and priority while jobs of it are queued or "
-    "running, and becomes closed as soon as none is left.",
+    "A session closed to new jobs stays pending, active or inactive while any of its jobs "
+    "is queued or running, and becomes closed as soon as none is left.",
     source=f"{END_A_SESSION}; INTRO 'End a session' (context manager)",
     decisions=("D06",),
 )

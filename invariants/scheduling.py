@@ -81,8 +81,8 @@ def _state_of(view: View, session_id: str) -> str | None:
 
 @state_rule(
     "WORK-CONSERVE",
-    "A backend with no running job has no waiting job that the rules allow to start, "
-    "the hold for an active session aside.",
+    "A physical backend with no running job has no queued job that the rules allow to "
+    "start (the hold for an active session aside), and a simulator keeps no job queued.",
     source=QUEUE_TIERS,
     decisions=("D09", "D01"),
 )
@@ -109,8 +109,9 @@ def work_conserving(view: View) -> Iterator[str]:
 
 @step_rule(
     "RSV-PRIORITY",
-    "While a reservation window is open on a backend, a waiting job of the reserving "
-    "instance starts before any other job there.",
+    "While a reservation window is open on a backend, no other job starts there while a "
+    "plain (non-session) job of the reserving instance is queued on it; session jobs get "
+    "no reservation priority.",
     source=QUEUE_TIERS,
     decisions=("D10",),
 )

@@ -30,8 +30,8 @@ def ttl_clock_start(view: View) -> Iterator[str]:
 
 @state_rule(
     "SES-TTL-VALUE",
-    "A session's max TTL is the smaller of the system limit and the session's own "
-    "max_time, or without one the first job's max_execution_time.",
+    "A session's max TTL is the system limit, lowered to the session's own max_time or, "
+    "without one, to its first job's max_execution_time.",
     source=HOW_LONG,
     decisions=("D07",),
 )
@@ -109,8 +109,8 @@ def deactivation_after_ittl(tr: Transition, before: View, after: View) -> Iterat
 
 @state_rule(
     "JOB-TIME-LIMIT",
-    "A running job is stopped, failed, when it has run for its own time limit (its "
-    "max_execution_time capped by the system).",
+    "A running job is stopped when it has run for its own time limit (its "
+    "max_execution_time capped by the system), neither earlier nor later.",
     source="QUEUE 'How long is a session active?' (max_execution_time)",
     decisions=("D13",),
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sessionspec.invariants import Checker
+from sessionspec.invariants import RULES, Checker
 from sessionspec.model.config import Config, Reservation
 from sessionspec.model.inputs import (
     Advance,
@@ -577,6 +577,19 @@ def test_gap_10_reservation_jobs_go_first_inside_the_window_and_wait_as_plain_jo
     assert sc.do(FinishJob(110, "r2", "completed")) == [J(110, "r2", "completed"), J(110, "j2", "running")]
     assert sc.do(FinishJob(120, "j2", "completed")) == [J(120, "j2", "completed")]
     assert sc.do(Advance(180)) == [S(180, "s1", "inactive"), J(180, "r3", "running")]
+    sc.finish()
+
+
+def test_gap_10_a_session_job_of_the_reserving_instance_gets_no_reservation_priority() -> None:
+    """In an open window, a session job of the reserving instance waits its fair-share turn (RSV-PRIORITY)."""
+    sc = Scenario(Config(interactive_ttl=60, reservations=(Reservation("qpu1", "res", 0, 100),)))
+    sc.do(Submit(0, "x", "qpu1", instance="other"))
+    assert sc.do(Submit(1, "p", "qpu1", instance="other2")) == [J(1, "p", "queued")]
+    sc.do(CreateSession(2, "s2", "qpu1"))
+    assert sc.do(Submit(2, "js", "qpu1", session="s2", instance="res")) == [J(2, "js", "queued")]
+    # first in, first out among equally used instances: p, although js is of the reserving instance
+    assert sc.do(FinishJob(10, "x", "completed")) == [J(10, "x", "completed"), J(10, "p", "running")]
+    assert "session" in RULES["RSV-PRIORITY"].statement  # the statement says what the check checks
     sc.finish()
 
 
