@@ -32,7 +32,10 @@ from pathlib import Path
 from sessionspec.model.compiled import JOB, SESSION, Edge, MachineTable
 from sessionspec.model.scheduler import FAIR_SHARE, RESERVATION, SESSION_PRIORITY
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "diagrams"
+_CHECKOUT = Path(__file__).resolve().parents[2]
+# In a source checkout, the repository's own diagrams/ folder; installed, ./diagrams (never
+# a folder inside the installed packages).
+DEFAULT_DIR = _CHECKOUT / "diagrams" if (_CHECKOUT / "pyproject.toml").is_file() else Path("diagrams")
 TEXT_FORMATS = ("dot", "mmd")
 RENDERED_FORMATS = ("svg", "png")
 FORMATS = TEXT_FORMATS + RENDERED_FORMATS
