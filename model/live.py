@@ -240,7 +240,8 @@ class LiveWorld:
         if t == now:
             return
         for r in self.config.reservations:  # a window opening or closing may change who starts
-            if r.is_open(now) != r.is_open(t):
+            # (on a backend no record has named yet nothing waits, so nothing can change)
+            if r.is_open(now) != r.is_open(t) and r.backend in self.backends:
                 self._dirty.add(r.backend)
         self.now = t
 

@@ -2,9 +2,9 @@
 
 The model keeps fewer, more precise states than IBM Qiskit Runtime exposes. These
 functions say what the REST API and the qiskit-ibm-runtime client would report for a
-model record (reference: ibm-runtime-facts.md, "Exact enumerations the real system
-exposes"). Each projection has two layers, REST first, then the client's mapping of
-the REST answer, so either layer can be compared with a recording of the real system.
+model record (reference: docs/sources.md, facts "Exact enumerations"). Each projection
+has two layers, REST first, then the client's mapping of the REST answer, so either
+layer can be compared with a recording of the real system.
 
 >>> from sessionspec.model.world import SessionRecord
 >>> draining = SessionRecord("s1", "qpu1", None, "active", accepting=False, created_at=0)

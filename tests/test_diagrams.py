@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import shutil
@@ -12,10 +13,11 @@ import pytest
 from statemachine import StateMachine
 
 from sessionspec.cli.diagrams import main
+from sessionspec.model import guards
 from sessionspec.model.compiled import JOB, SESSION, Edge, MachineTable
 from sessionspec.model.declarations import Job, Session
 from sessionspec.model.scheduler import FAIR_SHARE, RESERVATION, SESSION_PRIORITY
-from sessionspec.pictures import diagrams
+from sessionspec.pictures import diagrams, lifecycle
 from sessionspec.pictures.diagrams import (
     DEFAULT_DIR,
     GraphvizMissing,
@@ -40,17 +42,30 @@ Triple = tuple[str, str, str]
 
 
 def parse_state_mermaid(text: str) -> tuple[str, set[str], list[Triple]]:
-    """The initial state, the final states and the labelled edges of a stateDiagram-v2."""
+    """The initial state, the final states and the declared edges a stateDiagram-v2 stands for.
+
+    An arrow from the composite ``live`` stands for one edge from each live state; a label
+    of several lines (``<br/>``) for one edge per line; a ``... : stays in its state`` line
+    of the composite's note for an internal edge of each live state.
+    """
     lines = [line.strip() for line in text.splitlines()]
     assert lines[1] == "stateDiagram-v2"
-    initial = [m.group(1) for line in lines if (m := re.fullmatch(r"\[\*\] --> (\w+)", line))]
+    inner = {m.group(1) for line in lines if (m := re.fullmatch(r"state \"[^\"]+\" as (\w+) \{", line))}
+    starts = [m.group(1) for line in lines if (m := re.fullmatch(r"\[\*\] --> (\w+)", line))]
+    initial = [s for s in starts if s not in inner]
     finals = {m.group(1) for line in lines if (m := re.fullmatch(r"(\w+) --> \[\*\]", line))}
-    edges = [
-        (m.group(1), m.group(2), m.group(3))
-        for line in lines
-        if (m := re.fullmatch(r"(\w+) --> (\w+) : (.+)", line))
-    ]
-    assert len(initial) == 1, "exactly one [*] --> entry"
+    opening = next((i for i, line in enumerate(lines) if line.startswith("state ")), None)
+    block = lines[opening + 1 : lines.index("}")] if opening is not None else []  # inside the composite
+    ends = [m.groups() for line in block if (m := re.fullmatch(r"(\S+) --> (\w+)(?: : .+)?", line))]
+    live_states = sorted({state for pair in ends for state in pair} - {"[*]"})
+    edges: list[Triple] = []
+    for line in lines:
+        if m := re.fullmatch(r"(\w+) --> (\w+) : (.+)", line):
+            sources = live_states if m.group(1) in inner else [m.group(1)]
+            edges += [(s, m.group(2), label) for label in m.group(3).split("<br/>") for s in sources]
+        elif m := re.fullmatch(r"(.+): stays in its state", line):
+            edges += [(s, s, m.group(1)) for s in live_states]
+    assert len(initial) == 1, "exactly one [*] --> entry to a declared state"
     return initial[0], finals, edges
 
 
@@ -86,7 +101,7 @@ def expected_label(table: MachineTable, edge: Edge) -> str:
         guards = [g.name if g.expected else f"not {g.name}" for g in edge.guards]
         label += " [" + ", ".join(g.replace("_", " ") for g in guards) + "]"
     if edge.internal:
-        label += " / " + diagrams.INTERNAL_EFFECTS.get((table.name, edge.event), "internal")
+        label += " / " + lifecycle.INTERNAL_EFFECTS.get((table.name, edge.event), "internal")
     return label
 
 
@@ -154,12 +169,12 @@ def test_generated_text_is_deterministic_and_marked_generated() -> None:
 
 @pytest.mark.parametrize(("machine", "table"), MACHINES)
 def test_mermaid_graph_is_the_declared_machine(machine: type[StateMachine], table: MachineTable) -> None:
-    """The Mermaid text has exactly the declared initial state, finals and labelled edges."""
-    text = diagrams.machine_mermaid(table)
+    """The Mermaid text stands for exactly the declared initial state, finals and labelled edges."""
+    text = lifecycle.machine_mermaid(table)
     initial, finals, edges = parse_state_mermaid(text)
     assert initial == table.initial
     assert finals == set(table.finals)
-    assert edges == [(e.source, e.target, expected_label(table, e)) for e in table.edges]
+    assert Counter(edges) == Counter((e.source, e.target, expected_label(table, e)) for e in table.edges)
     states, lib_initial, lib_finals, lib_edges = introspected(machine)
     assert {s for edge in edges for s in edge[:2]} | {initial} | finals == states
     assert (initial, finals) == (lib_initial, lib_finals)
@@ -169,10 +184,30 @@ def test_mermaid_graph_is_the_declared_machine(machine: type[StateMachine], tabl
     assert len(edges) == sum(lib_edges.values())
 
 
+def _dot_declared_edges(text: str) -> list[Triple]:
+    """The declared edges a generated DOT graph stands for, as parse_state_mermaid reads Mermaid."""
+    _, edges = parse_dot(text)
+    boxed = re.search(r'subgraph "cluster_live" \{\n    graph \[label="((?:[^"\\]|\\.)*)"', text)
+    in_box = re.findall(r'^    "(\w+)" \[', text, re.MULTILINE)
+    live = [s for s in in_box if s != "__start__"]
+    found: list[Triple] = []
+    for source, target, attributes in edges:
+        if source == "__start__":
+            continue
+        sources = live if attributes.get("ltail") == "cluster_live" else [source]
+        found += [(s, target, dot_label(attributes)) for s in sources]
+    if boxed:
+        for line in boxed.group(1).split("\\l"):
+            if m := re.fullmatch(r"(.+): stays in its state", line):
+                found += [(s, s, m.group(1)) for s in live]
+    return found
+
+
 @pytest.mark.parametrize(("machine", "table"), MACHINES)
 def test_dot_graph_is_the_declared_machine(machine: type[StateMachine], table: MachineTable) -> None:
-    """The DOT source has one node per state, finals as double circles, and every declared edge."""
-    nodes, edges = parse_dot(diagrams.machine_dot(table))
+    """The DOT source has one node per state, finals as double circles, and stands for every edge."""
+    text = lifecycle.machine_dot(table)
+    nodes, edges = parse_dot(text)
     states, initial, finals, lib_edges = introspected(machine)
     assert set(nodes) == states | {"__start__"}
     assert nodes["__start__"]["shape"] == "point"
@@ -180,29 +215,62 @@ def test_dot_graph_is_the_declared_machine(machine: type[StateMachine], table: M
     assert {s for s in states if nodes[s]["shape"] == "circle"} == states - finals
     entry = [(s, t) for s, t, _ in edges if s == "__start__"]
     assert entry == [("__start__", initial)]
-    drawn = [(s, t, dot_label(a)) for s, t, a in edges if s != "__start__"]
-    assert drawn == [(e.source, e.target, expected_label(table, e)) for e in table.edges]
+    drawn = _dot_declared_edges(text)
+    assert Counter(drawn) == Counter((e.source, e.target, expected_label(table, e)) for e in table.edges)
     assert len(drawn) == sum(lib_edges.values())
     loops = [a for s, t, a in edges if s == t]
-    assert len(loops) == sum(e.internal for e in table.edges)
     assert all(a.get("style") == "dashed" for a in loops)
+
+
+def test_session_diagram_draws_close_cancel_and_drained_once() -> None:
+    """Session: cancel, close and drained leave the live box as one arrow each, in DOT and Mermaid."""
+    _, edges = parse_dot(lifecycle.session_dot())
+    from_box = sorted(dot_label(a) for _, _, a in edges if a.get("ltail") == "cluster_live")
+    assert from_box == ["cancel", "close [is idle]", "drained [is idle, not is accepting]"]
+    assert [dot_label(a) for _, _, a in edges].count("cancel") == 1
+    assert not [a for s, t, a in edges if s == t], "the internal close is written once, in the box"
+    mermaid = lifecycle.session_mermaid()
+    assert re.findall(r"^    live --> (\w+) : (.+)$", mermaid, re.MULTILINE) == [
+        ("canceled", "cancel"),
+        ("closed", "close [is idle]<br/>drained [is idle, not is accepting]"),
+    ]
+    assert mermaid.count("stays in its state") == 1
+
+
+def _guard_doc(name: str) -> str:
+    doc = inspect.getdoc(getattr(guards, name))
+    assert doc, name
+    return doc.splitlines()[0]
+
+
+def test_session_diagrams_define_every_guard() -> None:
+    """Each guard the Session machine uses is explained, by its docstring, in DOT and in Mermaid."""
+    used = {g.name for e in SESSION.edges for g in e.guards}
+    assert used == {"is_idle", "is_accepting", "before_max_ttl", "never_got_job"}
+    dot = lifecycle.session_dot()
+    mermaid = lifecycle.session_mermaid()
+    for name in used:
+        meaning = _guard_doc(name)
+        assert f'<td align="left">{name.replace("_", " ")}</td><td align="left">{meaning}' in dot
+        assert f"[{name.replace('_', ' ')}]: {meaning}" in mermaid
+    assert "Guards" not in lifecycle.job_dot() and "note" not in lifecycle.job_mermaid()
 
 
 def test_public_functions_give_the_session_and_job_graphs() -> None:
     """session_dot/job_dot/session_mermaid/job_mermaid draw the machine they are named after."""
-    assert diagrams.session_dot() == diagrams.machine_dot(SESSION)
-    assert diagrams.job_dot() == diagrams.machine_dot(JOB)
-    assert diagrams.session_mermaid() == diagrams.machine_mermaid(SESSION)
-    assert diagrams.job_mermaid() == diagrams.machine_mermaid(JOB)
-    assert 'digraph "Session"' in diagrams.session_dot() and 'digraph "Job"' in diagrams.job_dot()
+    assert lifecycle.session_dot() == lifecycle.machine_dot(SESSION)
+    assert lifecycle.job_dot() == lifecycle.machine_dot(JOB)
+    assert lifecycle.session_mermaid() == lifecycle.machine_mermaid(SESSION)
+    assert lifecycle.job_mermaid() == lifecycle.machine_mermaid(JOB)
+    assert 'digraph "Session"' in lifecycle.session_dot() and 'digraph "Job"' in lifecycle.job_dot()
 
 
 def test_internal_self_loops_are_labelled_with_their_effect() -> None:
-    """Every internal edge is drawn as a dashed loop; each named effect belongs to a declared one."""
-    for machine, event in diagrams.INTERNAL_EFFECTS:
+    """Every named effect belongs to a declared internal edge, and the diagrams say what it does."""
+    for machine, event in lifecycle.INTERNAL_EFFECTS:
         table = {SESSION.name: SESSION, JOB.name: JOB}[machine]
         assert any(e.internal and e.event == event for e in table.edges), (machine, event)
-    assert "close [not is idle] / stop accepting" in diagrams.session_mermaid()
+    assert "close [not is idle] / stop accepting: stays in its state" in lifecycle.session_mermaid()
     assert sum(e.internal for e in SESSION.edges) == len(SESSION.states) - len(SESSION.finals)
 
 

@@ -1,4 +1,4 @@
-"""Tests of model.projection against the tables of ibm-runtime-facts.md and real model worlds."""
+"""Tests of model.projection against IBM's enumerations (docs/sources.md) and real model worlds."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from sessionspec.model.projection import (
 from sessionspec.model.step import run
 from sessionspec.model.world import JobRecord, SessionRecord, World
 
-# Transcribed from ibm-runtime-facts.md, "Exact enumerations the real system exposes".
+# Transcribed from docs/sources.md, facts "Exact enumerations".
 REST_SESSION_STATES = ("open", "active", "inactive", "closed", "pending_inactive", "pending_closed")
 REST_JOB_STATUSES = ("Queued", "Running", "Completed", "Cancelled", "Failed")
 CLIENT_JOB_STATUSES = ("INITIALIZING", "QUEUED", "RUNNING", "DONE", "ERROR", "CANCELLED")

@@ -2,11 +2,15 @@
 
 One lane per backend. In a lane, every job is a bar from its start to its end,
 coloured by its session (plain jobs grey), after a thin hatched bar for the time it
-waited in the queue. Under the jobs, one thin strip per session shows its states
-(pending, active, inactive, ended) as coloured bands, hatched while it no longer
-accepts jobs, with its deadlines: each interactive-timeout (ITTL) window from the
-moment the session went idle to its deadline, and the max-TTL deadline. Refused
-inputs are crosses; the first violation the oracle finds is a red line labelled with
+waited in the queue; a job that ended without ever running (failed when its session
+expired, or canceled) is named on that bar and ends in a cross, red or black. A
+"reserved" row shows the backend's reservation windows, each naming its instance,
+over a faint band across the lane. Under the jobs, one thin strip per session shows
+its states (pending, active, inactive, ended) as coloured bands, hatched while it no
+longer accepts jobs, with its deadlines: each interactive-timeout (ITTL) window from
+the moment the session went idle to its deadline (faint when a job came, or the
+session ended, before it), and the max-TTL deadline. Refused inputs are small crosses
+in a "refused" row; the first violation the oracle finds is a red line labelled with
 its rule and line.
 
 The trace is read once, streaming: :class:`TimelineBuilder` collects the picture's
@@ -38,7 +42,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sessionspec.model.config import Config, Number
+from sessionspec.model.config import Config, Number, Reservation
 from sessionspec.model.inputs import (
     Advance,
     CancelJob,
@@ -107,6 +111,11 @@ class JobBar:
     def queued_time(self, end: Number) -> Number:
         """Seconds the job waited in the queue (up to ``end`` if it still waits then)."""
         return self.queued_until(end) - self.submitted
+
+    @property
+    def ended_while_queued(self) -> bool:
+        """The job ended (failed at its session's expiry, or canceled) without ever running."""
+        return self.started is None and self.ended is not None
 
 
 @dataclass
@@ -205,8 +214,15 @@ class Timeline:
             used.setdefault(band.backend)
         for refusal in self.refusals:
             used.setdefault(refusal.backend or UNKNOWN_BACKEND)
+        for window in self.config.reservations:
+            if window.start < self.end:
+                used.setdefault(window.backend)
         ordered = list(self.config.backends)
         return ordered + [b for b in used if b not in ordered]
+
+    def reservations_on(self, backend: str) -> list[Reservation]:
+        """The reservation windows of ``backend`` that open before the trace ends."""
+        return [w for w in self.config.reservations if w.backend == backend and w.start < self.end]
 
     def counts(self) -> dict[str, int]:
         return {
@@ -325,6 +341,11 @@ class TimelineBuilder:
         return None
 
 
+def _missed_deadline(window: IttlWindow, end: Number) -> bool:
+    """The window closed before its deadline (a job came, or the session ended), which the trace reaches."""
+    return window.deadline <= end and window.end is not None and not window.ran_out
+
+
 def _close_window(band: SessionBand, t: Number, *, ran_out: bool = False) -> None:
     """End the session's open ITTL window at ``t`` (a zero-length one is dropped)."""
     if not band.ittl_windows or band.ittl_windows[-1].end is not None:
@@ -393,11 +414,13 @@ STATE_LABELS = {
 ITTL_COLOUR = "#08519c"
 MAX_TTL_COLOUR = "#000000"
 VIOLATION_COLOUR = "#d62728"
+RESERVATION_COLOUR = "#7b4ea3"  # a muted purple, apart from the session colours
+FAINT = 0.35  # the opacity of an ITTL deadline that was never reached
 REFUSAL_COLOUR = "#444444"
 
 JOB_ROW = 1.0  # data units per row of jobs
 STRIP_ROW = 0.7  # per row of session strips
-MARK_ROW = 0.7  # the refusals row
+MARK_ROW = 0.7  # the refusals row, and the reservations row
 LANE_GAP = 0.6
 INCH_PER_UNIT = 0.3  # inches per data unit, unless the plot would be taller than MAX_HEIGHT
 MAX_HEIGHT = 16.0
@@ -421,6 +444,7 @@ class _Lane:
     top: float
     bottom: float
     refusals: _Row | None
+    reservations: _Row | None
     job_rows: list[_Row]
     strip_rows: list[_Row]
     job_row_of: dict[str, int]
@@ -465,7 +489,10 @@ def _layout(timeline: Timeline, ended_width: float) -> list[_Lane]:
         )
         refused = any((r.backend or UNKNOWN_BACKEND) == backend for r in timeline.refusals)
         top = y
-        refusals = None
+        reservations = refusals = None
+        if timeline.reservations_on(backend):
+            reservations = _Row(y + MARK_ROW / 2, MARK_ROW)
+            y += MARK_ROW
         if refused:
             refusals = _Row(y + MARK_ROW / 2, MARK_ROW)
             y += MARK_ROW
@@ -477,7 +504,7 @@ def _layout(timeline: Timeline, ended_width: float) -> list[_Lane]:
         for _ in range(n_strips):
             strips.append(_Row(y + STRIP_ROW / 2, STRIP_ROW))
             y += STRIP_ROW
-        lanes.append(_Lane(backend, top, y, refusals, rows, strips, job_rows, strip_rows))
+        lanes.append(_Lane(backend, top, y, refusals, reservations, rows, strips, job_rows, strip_rows))
         y += LANE_GAP
     return lanes
 
@@ -553,7 +580,11 @@ def _figure(timeline: Timeline, divergence: Divergence | None) -> Figure:
             ticks.append((middle, "sessions", False))
         if lane.refusals is not None:
             ticks.append((lane.refusals.y, "refused", False))
+        if lane.reservations is not None:
+            ticks.append((lane.reservations.y, "reserved", False))
+        _draw_reservations(ax, timeline, lane, bars, end)
         _draw_jobs(timeline, lane, colours, bars)
+        _draw_queued_ends(ax, timeline, lane)
         _draw_sessions(ax, timeline, lane, colours, bars, ended_width)
         _draw_refusals(ax, timeline, lane)
     bars.add_to(ax)
@@ -680,7 +711,7 @@ def _draw_sessions(
             marks["window"].append([(window.start, y0 - 0.06), (open_until, y0 - 0.06)])
             marks["ittl"].append([(window.start, y0 - 0.14), (window.start, y1 + 0.02)])
             if window.deadline <= end:
-                faint = window.end is not None and not window.ran_out
+                faint = _missed_deadline(window, end)
                 marks["ittl-faint" if faint else "ittl"].append(
                     [(window.deadline, y0 - 0.14), (window.deadline, y1 + 0.02)]
                 )
@@ -692,7 +723,7 @@ def _draw_sessions(
         "ittl": {"colors": ITTL_COLOUR, "linewidths": 1.2, "linestyles": (0, (2.5, 1.5)), "zorder": 4},
         "ittl-faint": {
             "colors": ITTL_COLOUR, "linewidths": 1.0, "linestyles": (0, (2.5, 1.5)),
-            "alpha": 0.35, "zorder": 4,
+            "alpha": FAINT, "zorder": 4,
         },
         "max": {"colors": MAX_TTL_COLOUR, "linewidths": 2.2, "zorder": 4},
     }  # fmt: skip
@@ -706,6 +737,37 @@ def _draw_sessions(
     for kind, segments in marks.items():
         if segments:
             ax.add_collection(LineCollection(segments, **styles[kind]), autolim=False)
+
+
+def _draw_reservations(ax: Any, timeline: Timeline, lane: _Lane, bars: _Polys, end: float) -> None:
+    """Each reservation window of the lane's backend: a bar naming its instance in the
+    lane's "reserved" row, and a faint band behind the jobs it gives priority to."""
+    if lane.reservations is None:
+        return
+    row = lane.reservations
+    for window in timeline.reservations_on(lane.backend):
+        stop = min(float(window.end), end)
+        bars.add(
+            _rect(window.start, stop, row.y, row.height * 0.7), RESERVATION_COLOUR, linewidths=0.0, zorder=2
+        )
+        band = _rect(window.start, stop, (lane.top + lane.bottom) / 2, lane.bottom - lane.top)
+        bars.add(band, _lighten(RESERVATION_COLOUR, 0.85), linewidths=0.0, zorder=0.8)
+        ax.text(
+            window.start, row.y, f" {window.instance}", ha="left", va="center", fontsize=7.5,
+            color="white", clip_on=True, zorder=4,
+        )  # fmt: skip
+
+
+def _draw_queued_ends(ax: Any, timeline: Timeline, lane: _Lane) -> None:
+    """A cross where a job that never ran ended: red if it failed (its session expired), black if canceled."""
+    for state, colour in (("failed", VIOLATION_COLOUR), ("canceled", "#000000")):
+        ends = [
+            (job.ended, lane.job_rows[lane.job_row_of[job.job]].y)
+            for job in timeline.jobs.values()
+            if job.backend == lane.backend and job.ended_while_queued and job.state == state
+        ]
+        if ends:
+            ax.scatter(*zip(*ends, strict=True), marker="X", s=42, color=colour, linewidths=0.5, zorder=5)
 
 
 def _draw_refusals(ax: Any, timeline: Timeline, lane: _Lane) -> None:
@@ -753,6 +815,8 @@ def _label_jobs(
     font = 7.5
     for lane in lanes:
         for job in timeline.jobs.values():
+            if job.backend == lane.backend and job.started is None:
+                _label_queued(ax, job, lane, timeline.end, per_second, font)
             if job.backend != lane.backend or job.started is None:
                 continue
             stop = job.ended if job.ended is not None else timeline.end
@@ -777,6 +841,19 @@ def _label_jobs(
                 band.created + 4 / 72 / per_second, row.y, band.session, ha="left", va="center",
                 fontsize=font, fontweight="bold", color=colours[band.session], zorder=4.5,
             )  # fmt: skip
+
+
+def _label_queued(ax: Any, job: JobBar, lane: _Lane, end: Number, per_second: float, font: float) -> None:
+    """A job that never ran is named on its queued bar, with how it ended if it did."""
+    text = f"{job.job} {job.state}" if job.ended_while_queued else job.job
+    stop = job.queued_until(end)
+    if (stop - job.submitted) * per_second < (len(text) * 0.62 * font + 8) / 72:
+        return
+    row = lane.job_rows[lane.job_row_of[job.job]]
+    ax.text(
+        (job.submitted + stop) / 2, row.y, text, ha="center", va="center", fontsize=font, zorder=4,
+        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+    )  # fmt: skip
 
 
 def _legend_entries(
@@ -815,6 +892,12 @@ def _legend_entries(
         kinds.append(
             Patch(facecolor="#dddddd", edgecolor="#000000", hatch="xx", linewidth=0.6, label="canceled")
         )
+    for state, colour, label in (
+        ("failed", VIOLATION_COLOUR, "failed while queued (its session expired)"),
+        ("canceled", "#000000", "canceled while queued"),
+    ):
+        if any(j.ended_while_queued and j.state == state for j in jobs):
+            kinds.append(Line2D([], [], color=colour, marker="X", linestyle="none", label=label))
     if kinds:
         head("Jobs (bar: running)")
         for kind in kinds:
@@ -832,6 +915,8 @@ def _legend_entries(
             entry(Patch(facecolor="white", edgecolor="#666666", hatch="////", label="accepts no jobs"))
 
     marks: list[Any] = []
+    if any(timeline.reservations_on(backend) for backend in timeline.backends):
+        marks.append(Patch(facecolor=RESERVATION_COLOUR, label="reservation window (its instance first)"))
     if any(band.ittl_windows for band in bands):
         marks.append(
             Line2D([], [], color=ITTL_COLOUR, linestyle="dotted", linewidth=1.4, label="ITTL window (idle)")
@@ -839,6 +924,13 @@ def _legend_entries(
         marks.append(
             Line2D([], [], color=ITTL_COLOUR, linestyle=(0, (2.5, 1.5)), label="ITTL start / deadline")
         )
+    if any(_missed_deadline(window, timeline.end) for band in bands for window in band.ittl_windows):
+        marks.append(
+            Line2D(
+                [], [], color=ITTL_COLOUR, linestyle=(0, (2.5, 1.5)), alpha=FAINT,
+                label="ITTL deadline not reached (cut short)",
+            )
+        )  # fmt: skip
     if any((d := band.max_ttl_deadline) is not None and d <= timeline.end for band in bands):
         marks.append(Line2D([], [], color=MAX_TTL_COLOUR, linewidth=2.2, label="max-TTL deadline"))
     if timeline.refusals:
