@@ -144,7 +144,7 @@ def close_keeps_jobs(tr: Transition, before: View, after: View) -> Iterator[str]
 @step_rule(
     "TERM-FINAL",
     "A job or session in a final state never changes again.",
-    source=f"{END_A_SESSION} ('closes permanently')",
+    source="QUEUE 'How long is a session active?' ('closes permanently')",
 )
 def final_states_stay(tr: Transition, before: View, after: View) -> Iterator[str]:
     for job in after.changed_jobs:
