@@ -51,6 +51,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
@@ -296,6 +297,8 @@ def _constant(literal: str) -> Any:
 # (nested ones included), so the count is at least the number of pairs, itself at least
 # the number of distinct keys. Any other line (a colon in a string, a nested object) is
 # parsed again by the strict decoder, which decides.
+# Python's refusal of an integer too long to convert (sys.get_int_max_str_digits)
+_TOO_MANY_DIGITS = re.compile(r"value has (\d+) digits")
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(parse_constant=_constant).scan_once  # type: ignore[attr-defined]
 
@@ -336,11 +339,17 @@ def _parse_slow(raw: bytes, line: int) -> tuple[Any, str | None]:
         return None, f"the key {_show(exc.key)} appears twice in one object; give each field once"
     except _NotANumber as exc:
         return None, f"{exc.literal} is not JSON; times and durations are finite numbers"
-    except json.JSONDecodeError as exc:
-        return None, f"not JSON: {exc.msg} at column {exc.colno}"
+    except json.JSONDecodeError as exc:  # some messages end in "at" ("Invalid control character at")
+        return None, f"not JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}"
     except RecursionError:
         return None, "not JSON this reader accepts: values nested too deeply"
-    except ValueError as exc:  # e.g. an integer with thousands of digits
+    except ValueError as exc:
+        digits = _TOO_MANY_DIGITS.search(str(exc))
+        if digits:  # Python's own message tells a programmer how to lift its limit
+            return None, (
+                f"a number has too many digits ({int(digits.group(1)):,}); numbers in a trace have at "
+                f"most {sys.get_int_max_str_digits():,} digits"
+            )
         return None, f"not JSON this reader accepts: {exc}"
 
 
