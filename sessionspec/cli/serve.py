@@ -10,11 +10,12 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from sessionspec.cli.arguments import Parser
 from sessionspec.conformance.serve import serve
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sessionspec serve",
         description=(
             "Run the model as an implementation speaking protocol v1 section 2: one JSON request "
