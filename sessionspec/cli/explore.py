@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from sessionspec.cli.arguments import integer, picture_file, whole_number
-from sessionspec.cli.outputs import Timeline, draw_timeline, finish
+from sessionspec.cli.outputs import Timeline, counted, draw_timeline, finish
 from sessionspec.exploration.runner import ExplorationReport, explore
 from sessionspec.exploration.stateful import CONFIGS
 from sessionspec.invariants import RULES
@@ -48,8 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.json:
         print(
-            f"{COMMAND}: {len(RULES)} rules, {args.examples:,} examples of up to "
-            f"{args.steps} steps, seed {args.seed}",
+            f"{COMMAND}: {len(RULES)} rules, {counted(args.examples, 'example')} of up to "
+            f"{counted(args.steps, 'step')}, seed {args.seed}",
             flush=True,
         )
     report = explore(args.examples, args.steps, args.seed, progress=None if args.json else progress)
@@ -109,17 +109,17 @@ def format_report(report: ExplorationReport, seed: int) -> str:
 
 def examples_line(report: ExplorationReport) -> str:
     """How many examples ran, against how many were asked for, and why the two differ."""
-    asked = f"{report.asked:,} examples asked for"
+    asked = f"{counted(report.asked, 'example')} asked for"
     if report.verdict != "verified":
-        ran = (
-            f"{report.examples:,} of the {asked} ran up to the failure; {report.shrink_runs:,} runs shrank it"
-        )
+        ran = f"{report.examples:,} of the {asked} ran up to the failure"
+        ran += f"; then {counted(report.shrink_runs, 'run')} shrank it"
     elif report.examples < report.asked:
         ran = f"{report.examples:,} of the {asked}: Hypothesis found no new ones"
     else:
-        ran = f"{report.examples:,} examples, as asked"
-    if report.cut_short == 1:
-        ran += "; 1 more run outgrew Hypothesis's size limit and was replaced"
-    elif report.cut_short:
-        ran += f"; {report.cut_short:,} more runs outgrew Hypothesis's size limit and were replaced"
+        ran = f"{counted(report.examples, 'example')}, as asked"
+    if report.cut_short:
+        were = "was" if report.cut_short == 1 else "were"
+        ran += (
+            f"; {counted(report.cut_short, 'more run')} outgrew Hypothesis's size limit and {were} replaced"
+        )
     return ran

@@ -18,6 +18,15 @@ from sessionspec.cli.arguments import fail
 TraceSource = str | bytes | Iterable[Mapping[str, Any]]
 
 
+def counted(number: int, noun: str) -> str:
+    """``1 example``, ``1,200 examples``: a number with thousands separators and its noun.
+
+    >>> counted(1, "run"), counted(1200, "run")
+    ('1 run', '1,200 runs')
+    """
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
+
+
 def reason(problem: OSError) -> str:
     """What the system said, without Python's error number and repr."""
     return problem.strerror or str(problem)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -230,10 +231,10 @@ def _verdict_line(report: dict[str, Any]) -> str:
         vacuous = [rule["id"] for rule in report["rules"] if rule["vacuous"]]
         if not vacuous:
             return held
-        return (
-            f"{held}; {len(vacuous)} of them vacuously (their situation never arose on this preset):\n"
-            f"           {', '.join(vacuous)}"
-        )
+        qualified = f"{held}; {len(vacuous)} of them vacuously (their situation never arose on this preset):"
+        indent = " " * len("Verdict    ")
+        names = textwrap.wrap(", ".join(vacuous), 98, initial_indent=indent, subsequent_indent=indent)
+        return "\n".join([qualified, *names])
     if verdict == "incomplete":
         return f"no violation in the first {report['distinct_states']:,} states (stopped early: not a proof)"
     example = report["counterexample"] or {}
