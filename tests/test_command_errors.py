@@ -80,6 +80,52 @@ def test_conform_out_under_a_file_is_refused(
     assert f"{a_file} is a file, not a directory" in err
 
 
+# answers every request but reports no change at all: never conforms, needs nothing but Python
+SILENT = """
+import json, sys
+for line in sys.stdin:
+    op = json.loads(line)["op"]
+    print(json.dumps({"ok": True} if op in ("init", "advance", "shutdown") else {"events": []}), flush=True)
+"""
+
+
+def test_conform_failing_trace_that_cannot_be_saved_gives_exit_2(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the failing trace cannot be written into --out, conform says so and exits 2."""
+    implementation = tmp_path / "silent.py"
+    implementation.write_text(SILENT)
+    scenario = "one-job-at-a-time-on-a-backend"
+    (tmp_path / "out" / f"scenario-{scenario}.jsonl").mkdir(parents=True)  # a directory in the way
+    argv = [
+        "conform",
+        "--scenario",
+        scenario,
+        "--out",
+        str(tmp_path / "out"),
+        "--",
+        PYTHON,
+        str(implementation),
+    ]
+    status, _, err = run(argv, capsys)
+    assert status == 2
+    assert "cannot save the failing trace" in err
+
+
+def test_check_counterexample_that_cannot_be_written_gives_exit_2(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the counterexample files cannot be written, check shows the run, says so and exits 2."""
+    from sessionspec.mutants import MUTANTS
+
+    (tmp_path / "counterexample-tiny.jsonl").mkdir()  # a directory in the way of the trace file
+    with MUTANTS["fair-share-during-ittl"].applied():
+        status, out, err = run(["check", "--preset", "tiny", "--out", str(tmp_path)], capsys)
+    assert status == 2
+    assert "Shortest counterexample" in out and "Trace      not written" in out
+    assert f"cannot write the counterexample into {tmp_path}" in err
+
+
 def test_check_out_naming_a_file_is_refused(a_file: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`check --out FILE` is refused before the search starts."""
     status, out, err = run(["check", "--preset", "tiny", "--out", str(a_file)], capsys)
@@ -184,6 +230,25 @@ def test_every_error_with_json_prints_a_json_error_object(
     report = json.loads(out)
     assert report["status"] == 2 and report["error"]
     assert report["error"] in err  # the same words for people, on standard error
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        (b"\xff\xfe{}", "UTF-8 text (byte 1 is not UTF-8)"),
+        (b"[" * 100_000, "not nested so deeply"),
+        (b'{"config": {"interactive_ttl": ' + b"9" * 5000 + b"}}", "numbers have at most 4,300 digits"),
+    ],
+)
+def test_check_config_files_json_cannot_read_are_refused(
+    content: bytes, complaint: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A --config file that is not UTF-8, nests too deeply or holds an enormous number: exit 2."""
+    path = tmp_path / "preset.json"
+    path.write_bytes(content)
+    status, _, err = run(["check", "--config", str(path)], capsys)
+    assert status == 2
+    assert complaint in err
 
 
 def test_conform_steps_zero_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
     )
     status = model_check.exit_status(report)
     unsaved = (report["counterexample"] or {}).get("save_error")
-    if unsaved:
+    if unsaved:  # the report still shows the counterexample; the error goes with it
         status = fail(COMMAND, unsaved, as_json=False)
+        report.update(status=status, error=unsaved)
     timeline = None
     if args.timeline:
         from sessionspec.explorer.counterexample import trace_lines
