@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -316,3 +317,23 @@ def test_pytest_plugin_refuses_out_of_range_options(
     )
     assert done.returncode == 4  # pytest's exit status for usage errors
     assert option in done.stderr and complaint in done.stderr
+
+
+@pytest.mark.parametrize(
+    "arguments", [["check-trace", "-"], ["timeline", "-", "-o", "x.svg"], ["serve"]], ids=lambda a: a[0]
+)
+def test_commands_reading_a_closed_standard_input_say_so(
+    arguments: list[str], tmp_path: pathlib.Path
+) -> None:
+    """With standard input closed, commands that read it exit 2 saying so, no traceback."""
+    done = subprocess.run(
+        [PYTHON, "-m", "sessionspec", *arguments],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),  # the child starts with no standard input at all
+    )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "standard input" in done.stderr

@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:
         return int(stop.code or 0)
     name = "<stdin>" if args.file == "-" else args.file
+    if args.file == "-" and sys.stdin is None:
+        return fail(COMMAND, "standard input is closed: give the trace on it, or a file", as_json=args.json)
     data = b""
     try:
         if args.file == "-" and args.timeline:

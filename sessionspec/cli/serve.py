@@ -43,6 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or bad usage (2)
         return exc.code if isinstance(exc.code, int) else 2
+    if sys.stdin is None or sys.stdout is None:
+        print(
+            "sessionspec serve: standard input and output must be open (requests in, replies out)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return serve(_text_stream(sys.stdin), sys.stdout)
     except BrokenPipeError:  # the client went away: nothing left to answer, and nothing to flush

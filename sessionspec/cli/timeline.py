@@ -70,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = EXAMPLE_NAME
     else:
         name = "<stdin>" if args.trace == "-" else args.trace
+        if args.trace == "-" and sys.stdin is None:
+            return fail(prog, "standard input is closed: give the trace on it, or a file", as_json=args.json)
         try:
             stream = sys.stdin.buffer if args.trace == "-" else open(args.trace, "rb")  # noqa: SIM115
         except OSError as problem:
