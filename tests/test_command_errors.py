@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pathlib
@@ -337,3 +338,24 @@ def test_commands_reading_a_closed_standard_input_say_so(
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert "standard input" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        ('{"op": "advance", "t": ' + "9" * 5000 + "}", "a number has too many digits (5,000)"),
+        (
+            '{"op": "init", "config": {"backends": [{"name": "a\tb"}]}}',
+            "Invalid control character at column 51",
+        ),
+    ],
+)
+def test_serve_says_plainly_what_is_wrong_with_a_line(line: str, said: str) -> None:
+    """serve's error reply names the JSON problem once, without Python's advice to programmers."""
+    from sessionspec.conformance.serve import serve
+
+    replies = io.StringIO()
+    serve(io.StringIO(line + "\n"), replies)
+    error = json.loads(replies.getvalue().splitlines()[0])["error"]
+    assert said in error
+    assert "set_int_max_str_digits" not in error and " at at " not in error

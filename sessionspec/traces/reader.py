@@ -74,6 +74,7 @@ __all__ = [
     "Record",
     "TraceError",
     "TraceReader",
+    "json_problem",
     "observation_from_dict",
     "read_trace",
 ]
@@ -339,18 +340,34 @@ def _parse_slow(raw: bytes, line: int) -> tuple[Any, str | None]:
         return None, f"the key {_show(exc.key)} appears twice in one object; give each field once"
     except _NotANumber as exc:
         return None, f"{exc.literal} is not JSON; times and durations are finite numbers"
-    except json.JSONDecodeError as exc:  # some messages end in "at" ("Invalid control character at")
-        return None, f"not JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}"
+    except json.JSONDecodeError as exc:
+        return None, f"not JSON: {json_problem(exc)}"
     except RecursionError:
         return None, "not JSON this reader accepts: values nested too deeply"
-    except ValueError as exc:
-        digits = _TOO_MANY_DIGITS.search(str(exc))
-        if digits:  # Python's own message tells a programmer how to lift its limit
-            return None, (
-                f"a number has too many digits ({int(digits.group(1)):,}); numbers in a trace have at "
-                f"most {sys.get_int_max_str_digits():,} digits"
-            )
-        return None, f"not JSON this reader accepts: {exc}"
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        return None, f"not JSON this reader accepts: {json_problem(exc)}"
+
+
+def json_problem(exc: ValueError | RecursionError) -> str:
+    """What is wrong with text ``json.loads`` refused, in words for whoever wrote it.
+
+    >>> try:
+    ...     json.loads('{"job": "j1')
+    ... except ValueError as exc:
+    ...     json_problem(exc)
+    'Unterminated string starting at column 9'
+    """
+    if isinstance(exc, json.JSONDecodeError):  # some messages end in "at" ("Invalid control character at")
+        return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "values nested too deeply"
+    digits = _TOO_MANY_DIGITS.search(str(exc))
+    if digits:  # Python's own message tells a programmer how to lift its limit
+        return (
+            f"a number has too many digits ({int(digits.group(1)):,}); numbers have at most "
+            f"{sys.get_int_max_str_digits():,} digits"
+        )
+    return str(exc)
 
 
 def _record_reason(obj: dict[str, Any], first: bool) -> str:
