@@ -22,9 +22,9 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 from typing import Any
 
-from sessionspec import __version__
 from sessionspec.bench import throughput as bench
 from sessionspec.cli import check as check_command
 from sessionspec.cli import explore as explore_command
@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sessionspec",
         description="The executable, model-checked specification of Qiskit Runtime sessions.",
     )
-    parser.add_argument("--version", action="version", version=f"sessionspec {__version__}")
+    # the installed distribution's version: the command line imports no package above it
+    version = f"sessionspec {metadata.version('sessionspec')}"
+    parser.add_argument("--version", action="version", version=version)
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     rules = commands.add_parser("rules", help="list the rule catalogue: ID, kind, statement, source")
