@@ -90,6 +90,39 @@ class Config(NamedTuple):
             pending_timeout=None if pending is None else duration(pending, "config.pending_timeout"),
         )
 
+    def describe(self) -> str:
+        """The backends and every time constant, in words.
+
+        >>> Config(backends=("qpu", "sim"), simulators=frozenset({"sim"}), pending_timeout=30).describe()
+        'backends qpu, sim (simulator); ITTL 60s, max TTL 28800s, job time cap 10800s, ...'
+        """
+        backends = ", ".join(f"{b} (simulator)" if b in self.simulators else b for b in self.backends)
+        return f"backends {backends or 'none'}; {self.time_constants()}"
+
+    def time_constants(self) -> str:
+        """ITTL, max TTL, job time cap, pending timeout and reservation windows, in words.
+
+        >>> Config(interactive_ttl=1).time_constants()
+        'ITTL 1s, max TTL 28800s, job time cap 10800s, no pending timeout, no reservation'
+        >>> Config(reservations=(Reservation("qpu", "lab-r", 1, 2),)).time_constants().split(", ")[-1]
+        'reservation lab-r on qpu from 1s to 2s'
+        """
+        pending = (
+            "no pending timeout"
+            if self.pending_timeout is None
+            else f"pending timeout {self.pending_timeout}s"
+        )
+        windows = [f"{r.instance} on {r.backend} from {r.start}s to {r.end}s" for r in self.reservations]
+        return ", ".join(
+            [
+                f"ITTL {self.interactive_ttl}s",
+                f"max TTL {self.system_max_ttl}s",
+                f"job time cap {self.job_time_cap}s",
+                pending,
+                ("reservation " + ", ".join(windows)) if windows else "no reservation",
+            ]
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The trace-header form of this configuration (inverse of :meth:`from_dict`)."""
         out: dict[str, Any] = {

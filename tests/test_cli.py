@@ -130,7 +130,9 @@ def test_explore_timeline_draws_the_shrunk_failing_run(
     with MUTANTS["fair-share-during-ittl"].applied():
         status = main(["explore", "--examples", "300", "--timeline", str(picture)])
     assert status == 1
-    assert "Timeline" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"Timeline   {picture}" in out
+    assert "examples asked for ran up to the failure; then" in out
     assert picture.read_text(encoding="utf-8").startswith("<?xml")
 
 

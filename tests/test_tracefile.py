@@ -353,7 +353,13 @@ BAD: list[tuple[str, bytes, int, tuple[str, ...]]] = [
         "integer with too many digits",
         b'{"t": ' + b"1" * 5000 + b', "op": "advance"}\n',
         1,
-        ("not JSON this reader",),
+        ("a number has too many digits (5,000)", "at most 4,300 digits"),
+    ),
+    (
+        "unterminated string",
+        b'{"t": 0, "op": "submit", "job": "j1}\n',
+        1,
+        ("not JSON: Invalid control character at column 37",),
     ),
 ]
 

@@ -22,11 +22,13 @@ True
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import random
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, Context
@@ -131,14 +133,45 @@ def _template(text: str) -> tuple[str, list[int], list[str]]:
     return "".join(parts), values, kinds
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sessionspec.bench.longtrace",
+        description="Write a conforming trace of about LINES lines to standard output, made on the fly.",
+    )
+    parser.add_argument(
+        "lines",
+        nargs="?",
+        metavar="LINES",
+        type=_count(1),
+        default=1_000_000,
+        help="lines to write, at least (1000000)",
+    )
+    parser.add_argument(
+        "seed", nargs="?", metavar="SEED", type=_count(0), default=0, help="seed of the workload (0)"
+    )
+    return parser
+
+
+def _count(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is too small: give {minimum} or more")
+        return value
+
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    lines = int(args[0]) if args else 1_000_000
-    seed = int(args[1]) if len(args) > 1 else 0
+    """Exit 0 when the trace is written (or its reader stopped early), 2 on bad usage."""
+    args = build_parser().parse_args(argv)
     try:
-        LongTrace(seed).write(sys.stdout.buffer, lines)
+        LongTrace(args.seed).write(sys.stdout.buffer, args.lines)
     except BrokenPipeError:  # the reader stopped early (it found a divergence): not an error
-        return 0
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

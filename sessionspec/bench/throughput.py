@@ -74,6 +74,10 @@ def run(examples: int, steps: int, workers: int | None, seed: int) -> dict[str, 
     }
 
 
+def _processes(count: int) -> str:
+    return f"{count} process" if count == 1 else f"{count} processes"
+
+
 def format_result(result: dict[str, Any]) -> str:
     single, parallel = result["single_process"], result["parallel"]
     return "\n".join(
@@ -81,10 +85,10 @@ def format_result(result: dict[str, Any]) -> str:
             f"sessionspec bench on {result['machine']}, Python {result['python']}",
             f"  {result['examples_per_worker']} examples of up to {result['steps_per_example']} steps "
             "per worker; every rule checked on every transition",
-            f"  1 process    {single['steps']:7d} steps in {single['seconds']:6.2f}s  "
-            f"{single['steps_per_second']:7.0f} steps/s",
-            f"  {parallel['workers']} processes  {parallel['steps']:7d} steps in "
-            f"{parallel['seconds']:6.2f}s  {parallel['steps_per_second']:7.0f} steps/s",
+            f"  {'1 process':12} {single['steps']:9,} steps in {single['seconds']:6.2f}s  "
+            f"{single['steps_per_second']:7,.0f} steps/s",
+            f"  {_processes(parallel['workers']):12} {parallel['steps']:9,} steps in "
+            f"{parallel['seconds']:6.2f}s  {parallel['steps_per_second']:7,.0f} steps/s",
             f"  verdict: {result['verdict']}",
         ]
     )

@@ -7,11 +7,12 @@ exploration with Hypothesis), ``bench`` (throughput of the checkers),
 speaking the protocol), ``conform`` (run the
 conformance suite against an implementation), ``scenarios`` (list its scenario
 library), ``diagrams`` (regenerate the state diagrams), ``timeline`` (draw a
-trace). Every command takes
-``--json``. Exit status: 0 success; 1 a rule was violated (or a trace or an
-implementation does not conform); 2 bad usage or an unreadable input; 3 (conform
-only) the implementation broke the protocol; 4 (check only) the search stopped at
-``--max-states`` before it was complete.
+trace). ``sessionspec --version`` prints the version. Every command takes
+``--json``: the report, or on any error a JSON object with ``error`` and ``status``,
+on standard output. Exit status: 0 success; 1 a rule was violated (or a trace or an
+implementation does not conform); 2 bad usage, an unreadable input or an output that
+cannot be written; 3 (conform only) the implementation broke the protocol; 4 (check
+only) the search stopped at ``--max-states`` before it was complete.
 """
 
 from __future__ import annotations
@@ -21,13 +22,13 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from importlib import metadata
 from typing import Any
 
 from sessionspec.bench import throughput as bench
+from sessionspec.cli import check as check_command
+from sessionspec.cli import explore as explore_command
 from sessionspec.cli.arguments import Parser, integer, whole_number
-from sessionspec.exploration.runner import ExplorationReport, explore
-from sessionspec.explorer.presets import DEFAULT_PRESET, PRESETS
 from sessionspec.invariants import RULES
 
 
@@ -36,47 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sessionspec",
         description="The executable, model-checked specification of Qiskit Runtime sessions.",
     )
+    # the installed distribution's version: the command line imports no package above it
+    version = f"sessionspec {metadata.version('sessionspec')}"
+    parser.add_argument("--version", action="version", version=version)
     commands = parser.add_subparsers(dest="command", parser_class=Parser)
 
     rules = commands.add_parser("rules", help="list the rule catalogue: ID, kind, statement, source")
     rules.add_argument("--json", action="store_true", help="machine-readable output")
     rules.add_argument("--markdown", action="store_true", help="a Markdown table (as in the README)")
 
-    check = commands.add_parser(
-        "check", help="model-check a bounded configuration exhaustively and print the report (main job)"
-    )
-    which = check.add_mutually_exclusive_group()
-    which.add_argument(
-        "--preset", choices=sorted(PRESETS), default=DEFAULT_PRESET, help=f"a named preset ({DEFAULT_PRESET})"
-    )
-    which.add_argument("--config", metavar="FILE", help='a JSON file {"config": {...}, "bounds": {...}}')
-    which.add_argument("--list-presets", action="store_true", help="list the presets and their bounds")
-    check.add_argument("--no-symmetry", action="store_true", help="explore every renaming separately")
-    check.add_argument(
-        "--compare-symmetry", action="store_true", help="search with and without symmetry reduction"
-    )
-    check.add_argument("--max-states", type=whole_number(1), default=None, help="stop after N states")
-    check.add_argument("--workers", type=whole_number(1), default=1, help="processes to search with (1)")
-    check.add_argument(
-        "--out", metavar="DIR", default=".", help="where a counterexample's trace and ITF files go (.)"
-    )
-    check.add_argument("--json", action="store_true", help="machine-readable report")
-    check.add_argument(
-        "--timeline", metavar="FILE", help="on a violation, draw the counterexample (.svg/.png)"
-    )
-
-    explore_cmd = commands.add_parser(
-        "explore", help="randomized exploration with Hypothesis of larger configurations"
-    )
-    explore_cmd.add_argument(
-        "--examples", type=whole_number(1), default=600, help="Hypothesis examples (600)"
-    )
-    explore_cmd.add_argument("--steps", type=whole_number(1), default=50, help="steps per example (50)")
-    explore_cmd.add_argument("--seed", type=integer, default=0, help="seed of the run, for replay (0)")
-    explore_cmd.add_argument("--json", action="store_true", help="machine-readable report")
-    explore_cmd.add_argument(
-        "--timeline", metavar="FILE", help="on a violation, draw the failing run (.svg/.png)"
-    )
+    check_command.add_parser(commands)
+    explore_command.add_parser(commands)
 
     speed = commands.add_parser("bench", help="Hypothesis throughput on the model, in steps per second")
     speed.add_argument("--examples", type=whole_number(1), default=300, help="examples per worker (300)")
@@ -168,9 +139,9 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if args.command == "rules":
         return _rules(args)
     if args.command == "check":
-        return _model_check(args)
+        return check_command.run(args)
     if args.command == "explore":
-        return _check(args)
+        return explore_command.run(args)
     return _bench(args)
 
 
@@ -194,126 +165,6 @@ def rules_markdown() -> str:
     for rule in RULES.values():
         decisions = ", ".join(rule.decisions)
         lines.append(f"| `{rule.id}` | {rule.kind.value} | {rule.statement} | {rule.source} | {decisions} |")
-    return "\n".join(lines)
-
-
-def _model_check(args: argparse.Namespace) -> int:
-    from sessionspec.explorer import model_check
-    from sessionspec.explorer.presets import load_preset_file
-    from sessionspec.model.errors import InvalidInput
-
-    if args.list_presets:
-        for preset in PRESETS.values():
-            print(f"{preset.name:8} {preset.summary}")
-            print(f"         bounds: {json.dumps(preset.bounds.to_dict())}")
-        return 0
-    try:
-        preset = load_preset_file(args.config) if args.config else PRESETS[args.preset]
-    except InvalidInput as problem:
-        print(f"sessionspec check: {args.config}: {problem}", file=sys.stderr)
-        return 2
-    except OSError as problem:
-        print(f"sessionspec check: cannot read {args.config}: {problem.strerror or problem}", file=sys.stderr)
-        return 2
-    if not args.json:
-        print(f"sessionspec check: preset {preset.name}, {len(RULES)} rules", flush=True)
-    report, counterexample = model_check.run_check(
-        preset,
-        symmetry=not args.no_symmetry,
-        compare=args.compare_symmetry,
-        max_states=args.max_states,
-        workers=args.workers,
-        out=Path(args.out),
-        progress=None if args.json else model_check.progress_line,
-    )
-    print(json.dumps(report, indent=2) if args.json else model_check.format_report(report))
-    if args.timeline and counterexample is not None:
-        from sessionspec.explorer.counterexample import trace_lines
-        from sessionspec.pictures.timeline import draw_records
-
-        try:
-            draw_records(trace_lines(counterexample), args.timeline, "counterexample")
-        except (OSError, ValueError) as problem:
-            print(f"sessionspec check: cannot draw {args.timeline}: {problem}", file=sys.stderr)
-            return 2
-        if not args.json:
-            print(f"Timeline   {args.timeline}")
-    return model_check.exit_status(report)
-
-
-def _check(args: argparse.Namespace) -> int:
-    def progress(report: ExplorationReport) -> None:
-        print(
-            f"  ... {report.examples} examples, {report.steps} steps, {report.steps_per_second:.0f} steps/s",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    if not args.json:
-        print(
-            f"sessionspec check: {len(RULES)} rules, {args.examples} examples of up to "
-            f"{args.steps} steps, seed {args.seed}",
-            flush=True,
-        )
-    report = explore(args.examples, args.steps, args.seed, progress=None if args.json else progress)
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
-    else:
-        print(format_report(report, args.seed))
-    if args.timeline and report.verdict != "verified" and report.failing_config is not None:
-        status = _draw_failing_run(report, args.timeline)
-        if status:
-            return status
-    return 0 if report.verdict == "verified" else 1
-
-
-def _draw_failing_run(report: ExplorationReport, path: str) -> int:
-    """Write the shrunk failing run as a trace and draw it; 2 if it cannot be drawn."""
-    from sessionspec.model.world import World
-    from sessionspec.pictures.timeline import draw_records
-    from sessionspec.traces.records import header, record_to_dict, trace_of
-
-    assert report.failing_config is not None
-    start = World.empty(report.failing_config)
-    try:
-        records = [header(start), *(record_to_dict(r) for r in trace_of(start, report.failing_inputs))]
-    except Exception as crash:  # the failing run may crash the model: draw what it reached
-        print(f"sessionspec check: the failing run cannot be replayed to draw it: {crash}", file=sys.stderr)
-        return 2
-    try:
-        draw_records(records, path, "failing run")
-    except (OSError, ValueError) as problem:
-        print(f"sessionspec check: cannot draw {path}: {problem}", file=sys.stderr)
-        return 2
-    print(f"Timeline   {path}")
-    return 0
-
-
-def format_report(report: ExplorationReport, seed: int) -> str:
-    """The human-readable report of an exploration."""
-    lines = [
-        "",
-        "Method     randomized exploration of interleavings (Hypothesis stateful testing);",
-        "           every rule is checked on every transition, eventual properties at the end",
-        f"Explored   {report.examples} examples, {report.steps} steps, {report.transitions} transitions "
-        f"in {report.seconds:.1f}s ({report.steps_per_second:.0f} steps/s)",
-        f"Configs    {', '.join(f'#{k}: {v} examples' for k, v in sorted(report.configs.items()))}",
-    ]
-    edges = len(report.edges)
-    unreached = report.unreached_edges()
-    lines.append(f"Coverage   {edges} of {edges + len(unreached)} declared transitions taken")
-    for machine, source, event, target in unreached:
-        lines.append(f"  warning: never taken: {machine} {source} --{event}--> {target}")
-    for machine, state in report.unreached_states():
-        lines.append(f"  warning: never entered: {machine} state {state}")
-    if report.verdict == "verified":
-        lines.append(f"Verdict    all {len(RULES)} rules held (replay with --seed {seed})")
-        return "\n".join(lines)
-    what = "violated " + ", ".join(report.violated_rules) if report.violated_rules else "model crashed"
-    lines += [f"Verdict    {what} (replay with --seed {seed})", "", "Shortest failing run found:"]
-    lines += [f"  {line}" for line in report.counterexample]
-    if report.error:
-        lines.append(f"  {report.error}")
     return "\n".join(lines)
 
 

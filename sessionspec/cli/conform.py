@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 
-from sessionspec.cli.arguments import Parser, integer, seconds, whole_number
+from sessionspec.cli.arguments import (
+    Parser,
+    fail,
+    integer,
+    output_directory,
+    picture_file,
+    seconds,
+    whole_number,
+)
+from sessionspec.cli.outputs import draw_timeline, finish, make_directory, reason
 from sessionspec.conformance.scenarios import SCENARIOS, Scenario
 from sessionspec.conformance.suite import (
     DEFAULT_EXAMPLES,
@@ -17,12 +25,13 @@ from sessionspec.conformance.suite import (
     run_suite,
 )
 
-USAGE = "sessionspec conform [options] -- COMMAND [ARG...]"
+COMMAND = "sessionspec conform"
+USAGE = f"{COMMAND} [options] -- COMMAND [ARG...]"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
-        prog="sessionspec conform",
+        prog=COMMAND,
         usage=USAGE,
         description=(
             "Run the conformance suite against an implementation speaking protocol v1 section 2: "
@@ -41,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--steps",
-        type=whole_number(0),
+        type=whole_number(1),
         default=DEFAULT_STEPS,
         help=f"at most this many inputs each ({DEFAULT_STEPS})",
     )
@@ -58,10 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only this scenario of the library (repeatable)",
     )
     parser.add_argument(
-        "--out", metavar="DIR", help="where to save failing traces (default: a new temporary directory)"
+        "--out",
+        metavar="DIR",
+        type=output_directory,
+        help="where to save failing traces, created if need be (default: a new temporary directory)",
     )
     parser.add_argument(
-        "--timeline", metavar="FILE", help="draw the failing trace (.svg or .png), its violation marked"
+        "--timeline", metavar="FILE", type=picture_file, help="draw the failing trace, its violation marked"
     )
     parser.add_argument("--json", action="store_true", help="machine-readable report on standard output")
     parser.add_argument("command", nargs="*", help="the implementation's command, after --")
@@ -84,26 +96,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = [*args.command, *command]
     if not command:
         parser.print_usage(sys.stderr)
-        print("sessionspec conform: give the implementation's command after --", file=sys.stderr)
-        return 2
+        return fail(COMMAND, "give the implementation's command after --", as_json=args.json)
     chosen: list[Scenario] | None = None
     if args.scenario:
         unknown = [name for name in args.scenario if name not in SCENARIOS]
         if unknown:
-            print(
-                f"sessionspec conform: no scenario named {', '.join(unknown)} "
-                "(run 'sessionspec scenarios' for the list)",
-                file=sys.stderr,
-            )
-            return 2
+            message = f"no scenario named {', '.join(unknown)} (run 'sessionspec scenarios' for the list)"
+            return fail(COMMAND, message, as_json=args.json)
         chosen = [SCENARIOS[name] for name in args.scenario]
+    cannot = make_directory(args.out) if args.out is not None else None
+    if cannot:  # found before the run, not after it has found a failing trace to save
+        return fail(COMMAND, f"--out: {cannot}", as_json=args.json)
     try:
         transport = Subprocess(command, args.timeout)
     except OSError as problem:
-        print(
-            f"sessionspec conform: cannot start {command[0]}: {problem.strerror or problem}", file=sys.stderr
-        )
-        return 2
+        return fail(COMMAND, f"cannot start {command[0]}: {reason(problem)}", as_json=args.json)
     try:
         report = run_suite(
             transport,
@@ -114,19 +121,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             scenarios=chosen,
             out=args.out,
         )
+    except OSError as problem:  # a failing trace could not be saved
+        return fail(COMMAND, f"cannot save the failing trace: {reason(problem)}", as_json=args.json)
     finally:
         transport.close()
-    if args.json:
-        print(json.dumps(report.as_dict(), indent=2))
-    else:
-        print(report.format())
-    failure = report.failure
-    if args.timeline and failure is not None and failure.trace_file is not None:
-        from sessionspec.pictures.timeline import draw_trace
-
-        try:
-            draw_trace(failure.trace_file, args.timeline)
-        except (OSError, ValueError) as problem:
-            print(f"sessionspec conform: cannot draw {args.timeline}: {problem}", file=sys.stderr)
-            return 2
-    return report.status
+    timeline = None
+    if args.timeline:
+        failure = report.failure
+        trace = failure.trace_file if failure is not None and report.fault is None else None
+        nothing = "the implementation conforms" if report.status == 0 else "no failing trace was judged"
+        timeline = draw_timeline(args.timeline, trace, "failing trace", nothing=nothing)
+    return finish(
+        COMMAND,
+        report.status,
+        report=report.as_dict(),
+        text=report.format(),
+        timeline=timeline,
+        as_json=args.json,
+    )

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Sequence
 
+from sessionspec.cli.arguments import Parser, fail
 from sessionspec.conformance.scenarios import SCENARIOS, format_scenario
+
+COMMAND = "sessionspec scenarios"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``sessionspec scenarios [--json] [NAME...]``: list the library, or show some scenarios in full."""
-    parser = argparse.ArgumentParser(
-        prog="sessionspec scenarios",
+    parser = Parser(
+        prog=COMMAND,
         description="List the scenario library that `sessionspec conform` runs first: name, rule, "
         "description. Give names to show those scenarios' configuration and inputs.",
     )
@@ -25,12 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else 2
     unknown = [name for name in args.names if name not in SCENARIOS]
     if unknown:
-        print(
-            f"sessionspec scenarios: no scenario named {', '.join(unknown)} "
-            "(run 'sessionspec scenarios' for the list)",
-            file=sys.stderr,
-        )
-        return 2
+        message = f"no scenario named {', '.join(unknown)} (run '{COMMAND}' for the list)"
+        return fail(COMMAND, message, as_json=args.json)
     chosen = [SCENARIOS[name] for name in args.names] if args.names else list(SCENARIOS.values())
     if args.json:
         print(json.dumps([s.as_dict() for s in chosen], indent=2))

@@ -10,11 +10,12 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from sessionspec.cli.arguments import Parser
 from sessionspec.conformance.serve import serve
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sessionspec serve",
         description=(
             "Run the model as an implementation speaking protocol v1 section 2: one JSON request "
@@ -42,6 +43,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().parse_args(argv)
     except SystemExit as exc:  # --help (0) or bad usage (2)
         return exc.code if isinstance(exc.code, int) else 2
+    if sys.stdin is None or sys.stdout is None:
+        print(
+            "sessionspec serve: standard input and output must be open (requests in, replies out)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return serve(_text_stream(sys.stdin), sys.stdout)
     except BrokenPipeError:  # the client went away: nothing left to answer, and nothing to flush

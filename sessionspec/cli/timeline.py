@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sessionspec.cli.arguments import Parser
+from sessionspec.cli.arguments import Parser, fail, output_file, picture_file
+from sessionspec.cli.outputs import reason
 from sessionspec.pictures.timeline import (
     EXAMPLE_NAME,
-    FORMATS,
     as_jsonl,
     draw,
     example_iterative_session,
@@ -32,11 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("trace", nargs="?", help="the trace file (JSON Lines), or - for standard input")
-    parser.add_argument("-o", "--output", required=True, help="the picture to write: FILE.svg or FILE.png")
+    parser.add_argument(
+        "-o", "--output", required=True, type=picture_file, help="the picture to write: FILE.svg or FILE.png"
+    )
     parser.add_argument(
         "--example", action="store_true", help="draw the README's example (an iterative session) instead"
     )
-    parser.add_argument("--save-trace", metavar="FILE", help="with --example: also write its trace here")
+    parser.add_argument(
+        "--save-trace", metavar="FILE", type=output_file, help="with --example: also write its trace here"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable report")
     return parser
 
@@ -51,32 +55,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     prog = parser.prog
     if args.example == (args.trace is not None):
         parser.print_usage(sys.stderr)
-        print(f"{prog}: give a trace file or --example (one of them)", file=sys.stderr)
-        return 2
+        return fail(prog, "give a trace file or --example (one of them)", as_json=args.json)
     if args.save_trace is not None and not args.example:
-        print(f"{prog}: --save-trace goes with --example", file=sys.stderr)
-        return 2
+        return fail(prog, "--save-trace goes with --example", as_json=args.json)
     output = Path(args.output)
-    if output.suffix.lower().lstrip(".") not in FORMATS:
-        print(f"{prog}: cannot draw {args.output}: give a file ending in .svg or .png", file=sys.stderr)
-        return 2
     if args.example:
         data = as_jsonl(example_iterative_session())
         if args.save_trace is not None:
             try:
                 Path(args.save_trace).write_bytes(data)
             except OSError as problem:
-                print(f"{prog}: cannot write {args.save_trace}: {problem.strerror}", file=sys.stderr)
-                return 2
+                return fail(prog, f"cannot write {args.save_trace}: {reason(problem)}", as_json=args.json)
         stream: BinaryIO = io.BytesIO(data)
         name = EXAMPLE_NAME
     else:
         name = "<stdin>" if args.trace == "-" else args.trace
+        if args.trace == "-" and sys.stdin is None:
+            return fail(prog, "standard input is closed: give the trace on it, or a file", as_json=args.json)
         try:
             stream = sys.stdin.buffer if args.trace == "-" else open(args.trace, "rb")  # noqa: SIM115
         except OSError as problem:
-            print(f"{prog}: cannot open {args.trace}: {problem.strerror}", file=sys.stderr)
-            return 2
+            return fail(prog, f"cannot open {args.trace}: {reason(problem)}", as_json=args.json)
     try:
         with stream:
             timeline, verdict = read_timeline(stream, name)
@@ -89,8 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         draw(timeline, output, verdict.divergence)
     except OSError as problem:
-        print(f"{prog}: cannot write {args.output}: {problem.strerror or problem}", file=sys.stderr)
-        return 2
+        return fail(prog, f"cannot write {args.output}: {reason(problem)}", as_json=args.json)
     if args.json:
         report: dict[str, Any] = {**verdict.as_dict(), "output": str(output), **timeline.counts()}
         print(json.dumps(report, indent=2))

@@ -24,6 +24,8 @@ Command-line options set the defaults: ``--sessionspec-examples``, ``--sessionsp
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import pathlib
 from collections.abc import Callable, Sequence
@@ -39,14 +41,42 @@ if TYPE_CHECKING:
 Checker = Callable[..., "Report"]
 
 
+def _examples(text: str) -> int:
+    """A number of generated programs: a whole number, 0 or more (0 runs the scenarios only)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is too small: give 0 or more")
+    return value
+
+
+def _timeout(text: str) -> float:
+    """Seconds to wait for a reply: a finite number greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
+    return value
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("sessionspec", "sessionspec conformance suite")
     group.addoption(
-        "--sessionspec-examples", type=int, default=None, help="generated programs per conformance run"
+        "--sessionspec-examples",
+        type=_examples,
+        default=None,
+        help="generated programs per conformance run (0 or more)",
     )
     group.addoption("--sessionspec-seed", type=int, default=0, help="seed of the generated programs (0)")
     group.addoption(
-        "--sessionspec-timeout", type=float, default=None, help="seconds to wait for each reply of a command"
+        "--sessionspec-timeout",
+        type=_timeout,
+        default=None,
+        help="seconds to wait for each reply of a command (more than 0)",
     )
 
 

@@ -65,6 +65,7 @@ from sessionspec.model.inputs import Advance, input_from_dict
 from sessionspec.model.policy import REFERENCE_POLICY, Policy
 from sessionspec.model.step import step
 from sessionspec.model.world import World
+from sessionspec.traces.reader import json_problem
 
 INPUT_OPS = ("create_session", "submit", "close_session", "cancel_session", "cancel_job", "finish_job")
 REQUEST_OPS = ("init", "advance", *INPUT_OPS, "shutdown")
@@ -133,7 +134,7 @@ class ModelServer:
         try:
             request = json.loads(line, parse_constant=_reject_constant)
         except (ValueError, RecursionError) as exc:
-            return _error(f"the line is not valid JSON ({exc}); send one JSON object per line")
+            return _error(f"the line is not valid JSON ({json_problem(exc)}); send one JSON object per line")
         return self.handle(request)
 
     def _init(self, request: dict[str, Any]) -> Reply:

@@ -658,10 +658,15 @@ class Report:
         """The human-readable report."""
         lines = [f"sessionspec conform: {self.target}"]
         failed = ", ".join(f"{f.source.removeprefix('scenario ')} ({f.rule})" for f in self.scenario_failures)
-        lines.append(
-            f"Scenarios  {self.scenarios_run} of {self.scenarios_total} run: "
-            + (f"{len(self.scenario_failures)} do not conform: {failed}" if failed else "all conform")
-        )
+        if failed:
+            outcome = f"{len(self.scenario_failures)} do not conform: {failed}"
+        elif self.fault is not None and self.scenarios_run < self.scenarios_total:
+            # the scenarios not run were never judged: claim nothing for them
+            ran = f" (the {self.scenarios_run} run conform)" if self.scenarios_run else ""
+            outcome = f"stopped by the protocol fault{ran}"
+        else:
+            outcome = "all conform"
+        lines.append(f"Scenarios  {self.scenarios_run} of {self.scenarios_total} run: {outcome}")
         if self.generated_skipped:
             lines.append(f"Generated  skipped: {self.generated_skipped}")
         else:

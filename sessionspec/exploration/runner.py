@@ -1,16 +1,20 @@
 """Running the Hypothesis exploration as a job: statistics, coverage, verdict.
 
-Every run is seeded, so a run (and a counterexample) can be replayed exactly:
+Every run is seeded, so a run (and a counterexample) can be replayed exactly. The
+examples counted are those Hypothesis counts: a run it cuts short at its size limit is
+replaced by another, and counted apart (``cut_short``), as are the runs that shrink a
+failure (``shrink_runs``):
 
 >>> report = explore(examples=3, steps=10, seed=7)
->>> report.verdict, report.examples
-('verified', 3)
+>>> report.verdict, report.examples, report.shrink_runs
+('verified', 3, 0)
 >>> report.steps == explore(examples=3, steps=10, seed=7).steps
 True
 """
 
 from __future__ import annotations
 
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,6 +23,7 @@ from typing import Any
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import StopTest
 from hypothesis.stateful import get_state_machine_test
 
 from sessionspec.exploration.stateful import CONFIGS, ModelExploration
@@ -35,7 +40,12 @@ class ExplorationReport:
     """What one exploration did and found."""
 
     seed: int
+    # examples asked for; examples run to the end before any failure (Hypothesis's count);
+    # runs Hypothesis cut short at its size limit and replaced; runs that shrank a failure
+    asked: int = 0
     examples: int = 0
+    cut_short: int = 0
+    shrink_runs: int = 0
     steps: int = 0
     transitions: int = 0
     seconds: float = 0.0
@@ -66,7 +76,14 @@ class ExplorationReport:
             "method": "randomized exploration (Hypothesis stateful testing)",
             "seed": self.seed,
             "verdict": self.verdict,
+            "examples_asked": self.asked,
             "examples": self.examples,
+            "runs_cut_short": self.cut_short,
+            "shrink_runs": self.shrink_runs,
+            "configs": [
+                {"config": i, "description": config.describe(), "examples": self.configs[i]}
+                for i, config in enumerate(CONFIGS)
+            ],
             "steps": self.steps,
             "transitions": self.transitions,
             "seconds": round(self.seconds, 3),
@@ -88,14 +105,28 @@ def explore(
     progress: Callable[[ExplorationReport], None] | None = None,
 ) -> ExplorationReport:
     """Run the exploration with every rule; shrink and report the first failure."""
-    report = ExplorationReport(seed=seed)
+    report = ExplorationReport(seed=seed, asked=examples)
     last_progress = [time.perf_counter()]
+    failed = [False]  # a failure was found: every run after it shrinks it
 
     class Recording(ModelExploration):
         def on_configured(self, config: Config) -> None:
-            report.examples += 1
-            report.configs[CONFIGS.index(config)] += 1
             report.failing_config, report.failing_inputs = config, []
+
+        def teardown(self) -> None:
+            # Hypothesis stops a run that outgrows its size limit by raising StopTest
+            # through the machine, and does not count it as an example; neither do we
+            in_flight = sys.exc_info()[1]
+            shrinking = failed[0]
+            try:
+                super().teardown()
+            except BaseException:
+                failed[0] = True
+                raise
+            finally:
+                if in_flight is not None and not isinstance(in_flight, StopTest):
+                    failed[0] = True
+                _count_run(report, shrinking=shrinking, cut_short=isinstance(in_flight, StopTest))
 
         def on_step(self, transitions: list[Transition]) -> None:
             report.steps += 1
@@ -136,6 +167,17 @@ def explore(
         report.counterexample = _steps_of(crash)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _count_run(report: ExplorationReport, *, shrinking: bool, cut_short: bool) -> None:
+    if shrinking:
+        report.shrink_runs += 1
+    elif cut_short:
+        report.cut_short += 1
+    else:
+        report.examples += 1
+        if report.failing_config is not None:
+            report.configs[CONFIGS.index(report.failing_config)] += 1
 
 
 def _record(report: ExplorationReport, transitions: list[Transition]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from sessionspec.explorer.parallel import run_parallel
 from sessionspec.explorer.presets import Bounds, Preset
 from sessionspec.invariants import RULES
 from sessionspec.model.compiled import JOB, SESSION, declared_edges
+from sessionspec.model.config import Config
 
 EXIT_VERIFIED, EXIT_VIOLATED, EXIT_INCOMPLETE = 0, 1, 4
 
@@ -121,6 +123,7 @@ def result_dict(result: SearchResult) -> dict[str, Any]:
             }
             for rule_id in result.checked_rules
         ],
+        "vacuous_rules": [r for r in result.checked_rules if result.complete and result.exercised[r] == 0],
         "counterexample": None,
     }
 
@@ -141,15 +144,23 @@ def counterexample_dict(counterexample: Counterexample, preset: Preset, out: Pat
         "itf_file": None,
     }
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        trace_file = out / f"counterexample-{preset.name}.jsonl"
-        trace_file.write_text("".join(json.dumps(r) + "\n" for r in trace_lines(counterexample)))
-        itf_file = out / f"counterexample-{preset.name}.itf.json"
-        what = ", ".join(counterexample.rules) or "a crash of the model"
-        description = f"shortest counterexample of preset {preset.name}: {what}"
-        itf_file.write_text(json.dumps(to_itf(counterexample, description), indent=1) + "\n")
-        data["trace_file"], data["itf_file"] = str(trace_file), str(itf_file)
+        try:
+            data["trace_file"], data["itf_file"] = _write_files(counterexample, preset, out)
+        except OSError as problem:  # the report still shows the run; the caller says what failed
+            data["save_error"] = f"cannot write the counterexample into {out}: {problem.strerror or problem}"
     return data
+
+
+def _write_files(counterexample: Counterexample, preset: Preset, out: Path) -> tuple[str, str]:
+    """Write the counterexample as a protocol v1 trace and as an ITF trace; their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    trace_file = out / f"counterexample-{preset.name}.jsonl"
+    trace_file.write_text("".join(json.dumps(r) + "\n" for r in trace_lines(counterexample)))
+    itf_file = out / f"counterexample-{preset.name}.itf.json"
+    what = ", ".join(counterexample.rules) or "a crash of the model"
+    description = f"shortest counterexample of preset {preset.name}: {what}"
+    itf_file.write_text(json.dumps(to_itf(counterexample, description), indent=1) + "\n")
+    return str(trace_file), str(itf_file)
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -160,6 +171,7 @@ def format_report(report: dict[str, Any]) -> str:
         f"Bounds     at most: {Bounds.from_dict(bounds).describe_workloads()}; "
         f"instances {', '.join(bounds['instances'])}; "
         f"user endings {', '.join(bounds.get('endings', [])) or 'none'}",
+        f"Config     {Config.from_dict(report['config']).describe()}",
         "Method     breadth-first search of every reachable state: every input the bounds allow, every",
         "           scheduler pick, every way a job ends; time unbounded (relative clocks, decision D20)",
         f"Symmetry   {'on: names of jobs, sessions and instances reduced' if report['symmetry'] else 'off'}",
@@ -189,7 +201,11 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append(f"  warning: never taken: {edge['machine']} {arrow}")
     for state in coverage["unreached_states"]:
         lines.append(f"  warning: never entered: {state['machine']} state {state['state']}")
-    lines.append("Rules      exercised on (states or transitions):")
+    lines += [
+        "Rules      times each rule's situation arose: step properties per model step (one input",
+        "           tried can take several), state invariants per world checked, eventual ones per",
+        "           state with no deadline left:",
+    ]
     for rule in report["rules"]:
         flag = "  VACUOUS: its situation never arose" if rule["vacuous"] else ""
         lines.append(f"  {rule['id']:<28} {rule['exercised']:>10,}{flag}")
@@ -203,13 +219,22 @@ def format_report(report: dict[str, Any]) -> str:
             if example["trace_file"]:
                 lines.append(f"Trace      {example['trace_file']}  (sessionspec check-trace judges it)")
                 lines.append(f"ITF        {example['itf_file']}  (Apalache / Quint trace format)")
+            if example.get("save_error"):
+                lines.append(f"Trace      not written: {example['save_error']}")
     return "\n".join(lines)
 
 
 def _verdict_line(report: dict[str, Any]) -> str:
     verdict = report["verdict"]
     if verdict == "verified":
-        return f"all {len(report['rules'])} rules hold in every reachable state"
+        held = f"all {len(report['rules'])} rules hold in every reachable state"
+        vacuous = [rule["id"] for rule in report["rules"] if rule["vacuous"]]
+        if not vacuous:
+            return held
+        qualified = f"{held}; {len(vacuous)} of them vacuously (their situation never arose on this preset):"
+        indent = " " * len("Verdict    ")
+        names = textwrap.wrap(", ".join(vacuous), 98, initial_indent=indent, subsequent_indent=indent)
+        return "\n".join([qualified, *names])
     if verdict == "incomplete":
         return f"no violation in the first {report['distinct_states']:,} states (stopped early: not a proof)"
     example = report["counterexample"] or {}

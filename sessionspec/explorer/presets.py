@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -255,11 +256,21 @@ def load_preset_file(path: str | Path) -> Preset:
     Raises :class:`~sessionspec.model.errors.InvalidInput` with the offending key on bad content,
     and :class:`OSError` when the file cannot be read.
     """
-    text = Path(path).read_text(encoding="utf-8")
+    data = Path(path).read_bytes()
     try:
-        raw = json.loads(text)
+        raw = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        where = f"byte {error.start + 1} is not UTF-8"
+        raise InvalidInput("file", str(path), f"a JSON object in UTF-8 text ({where})") from None
     except json.JSONDecodeError as error:
         raise InvalidInput("file", str(path), f"a JSON object (line {error.lineno}: {error.msg})") from None
+    except RecursionError:
+        raise InvalidInput("file", str(path), "a JSON object with values not nested so deeply") from None
+    except ValueError:  # an integer of thousands of digits
+        digits = f"{sys.get_int_max_str_digits():,}"
+        raise InvalidInput(
+            "file", str(path), f"a JSON object whose numbers have at most {digits} digits"
+        ) from None
     if not isinstance(raw, dict) or set(raw) - {"config", "bounds", "name"}:
         raise InvalidInput("file", str(path), 'an object with the keys "config" and "bounds" (and "name")')
     name = raw.get("name", Path(path).stem)

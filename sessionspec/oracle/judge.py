@@ -66,7 +66,7 @@ def format_verdict(verdict: Verdict) -> str:
     if verdict.error is not None:
         return f"{verdict.name}:{verdict.error.line}: cannot be read as a trace: {verdict.error.reason}"
     if verdict.divergence is None:
-        return f"{verdict.name}: conforms ({verdict.lines} lines)"
+        return f"{verdict.name}: conforms ({verdict.lines} line{'' if verdict.lines == 1 else 's'})"
     d = verdict.divergence
     rule = RULES.get(d.rule)
     lines = [

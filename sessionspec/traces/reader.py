@@ -51,6 +51,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
@@ -73,6 +74,7 @@ __all__ = [
     "Record",
     "TraceError",
     "TraceReader",
+    "json_problem",
     "observation_from_dict",
     "read_trace",
 ]
@@ -296,6 +298,8 @@ def _constant(literal: str) -> Any:
 # (nested ones included), so the count is at least the number of pairs, itself at least
 # the number of distinct keys. Any other line (a colon in a string, a nested object) is
 # parsed again by the strict decoder, which decides.
+# Python's refusal of an integer too long to convert (sys.get_int_max_str_digits)
+_TOO_MANY_DIGITS = re.compile(r"value has (\d+) digits")
 _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant)
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder(parse_constant=_constant).scan_once  # type: ignore[attr-defined]
 
@@ -337,11 +341,33 @@ def _parse_slow(raw: bytes, line: int) -> tuple[Any, str | None]:
     except _NotANumber as exc:
         return None, f"{exc.literal} is not JSON; times and durations are finite numbers"
     except json.JSONDecodeError as exc:
-        return None, f"not JSON: {exc.msg} at column {exc.colno}"
+        return None, f"not JSON: {json_problem(exc)}"
     except RecursionError:
         return None, "not JSON this reader accepts: values nested too deeply"
     except ValueError as exc:  # e.g. an integer with thousands of digits
-        return None, f"not JSON this reader accepts: {exc}"
+        return None, f"not JSON this reader accepts: {json_problem(exc)}"
+
+
+def json_problem(exc: ValueError | RecursionError) -> str:
+    """What is wrong with text ``json.loads`` refused, in words for whoever wrote it.
+
+    >>> try:
+    ...     json.loads('{"job": "j1')
+    ... except ValueError as exc:
+    ...     json_problem(exc)
+    'Unterminated string starting at column 9'
+    """
+    if isinstance(exc, json.JSONDecodeError):  # some messages end in "at" ("Invalid control character at")
+        return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
+    if isinstance(exc, RecursionError):
+        return "values nested too deeply"
+    digits = _TOO_MANY_DIGITS.search(str(exc))
+    if digits:  # Python's own message tells a programmer how to lift its limit
+        return (
+            f"a number has too many digits ({int(digits.group(1)):,}); numbers have at most "
+            f"{sys.get_int_max_str_digits():,} digits"
+        )
+    return str(exc)
 
 
 def _record_reason(obj: dict[str, Any], first: bool) -> str:
