@@ -142,6 +142,18 @@ scenario(
 )
 
 scenario(
+    "simulator-runs-every-job-at-once",
+    "WORK-CONSERVE",
+    "A simulator has no queue: two jobs sent to it at once both run at once.",
+    [
+        {"t": 0, "op": "submit", "job": "p1", "backend": "sim"},
+        {"t": 0, "op": "submit", "job": "p2", "backend": "sim", "instance": "lab-a"},
+        {"t": 5, "op": "finish_job", "job": "p2", "outcome": "completed"},
+        {"t": 8, "op": "finish_job", "job": "p1", "outcome": "completed"},
+    ],
+)
+
+scenario(
     "reservation-jobs-go-first",
     "RSV-PRIORITY",
     "In an open reservation window the reserving instance's waiting job starts before an older one "
@@ -155,6 +167,21 @@ scenario(
         {"t": 35, "op": "finish_job", "job": "p2", "outcome": "completed"},
     ],
     config(reservations=[{"backend": "qpu1", "instance": "lab-b", "start": 20, "end": 200}]),
+)
+
+scenario(
+    "reservation-window-opens-during-ittl-hold",
+    "RSV-PRIORITY",
+    "A reservation window opens at 30 while a session holds the QPU between jobs: the reserving "
+    "instance's waiting job starts at 30, not at the next input or deadline.",
+    [
+        {"t": 0, "op": "create_session", "session": "s1", "backend": "qpu1"},
+        {"t": 1, "op": "submit", "job": "j1", "backend": "qpu1", "session": "s1"},
+        {"t": 10, "op": "finish_job", "job": "j1", "outcome": "completed"},
+        {"t": 20, "op": "submit", "job": "p1", "backend": "qpu1", "instance": "lab-b"},
+        {"t": 45, "op": "finish_job", "job": "p1", "outcome": "completed"},
+    ],
+    config(reservations=[{"backend": "qpu1", "instance": "lab-b", "start": 30, "end": 200}]),
 )
 
 scenario(
@@ -265,6 +292,34 @@ scenario(
 )
 
 scenario(
+    "max-ttl-from-the-first-job-that-runs",
+    "SES-TTL-VALUE",
+    "A session's first job (max_execution_time 100) is canceled while it waits; its next job (50) is "
+    "the first to run, at 10, so the session expires at 60.",
+    [
+        {"t": 0, "op": "submit", "job": "p1", "backend": "qpu1"},
+        {"t": 0, "op": "create_session", "session": "s1", "backend": "qpu1"},
+        {"t": 1, "op": "submit", "job": "j1", "backend": "qpu1", "session": "s1", "max_execution_time": 100},
+        {"t": 2, "op": "cancel_job", "job": "j1"},
+        {"t": 3, "op": "submit", "job": "j2", "backend": "qpu1", "session": "s1", "max_execution_time": 50},
+        {"t": 10, "op": "finish_job", "job": "p1", "outcome": "completed"},
+        {"t": 20, "op": "finish_job", "job": "j2", "outcome": "completed"},
+    ],
+)
+
+scenario(
+    "max-time-capped-by-system-limit",
+    "SES-TTL-VALUE",
+    "A session created with max_time 1000, above the system limit of 600, expires 600 s after its "
+    "first job starts.",
+    [
+        {"t": 0, "op": "create_session", "session": "s1", "backend": "qpu1", "max_time": 1000},
+        {"t": 1, "op": "submit", "job": "j1", "backend": "qpu1", "session": "s1"},
+        {"t": 10, "op": "finish_job", "job": "j1", "outcome": "completed"},
+    ],
+)
+
+scenario(
     "session-expires-when-max-ttl-runs-out",
     "SES-EXPIRY",
     "An inactive session still expires exactly when its max TTL (max_time 200) runs out.",
@@ -328,6 +383,21 @@ scenario(
         {"t": 20, "op": "submit", "job": "j1", "backend": "qpu2", "session": "s2"},
         {"t": 130, "op": "finish_job", "job": "p1", "outcome": "completed"},
         {"t": 140, "op": "finish_job", "job": "j1", "outcome": "completed"},
+    ],
+    config(pending_timeout=100),
+)
+
+scenario(
+    "pending-timeout-spares-session-whose-job-was-canceled",
+    "SES-PENDING-TIMEOUT",
+    "A pending session whose only job was canceled before it ran got a job: the pending timeout "
+    "(100) does not close it.",
+    [
+        {"t": 0, "op": "submit", "job": "p1", "backend": "qpu1"},
+        {"t": 0, "op": "create_session", "session": "s1", "backend": "qpu1"},
+        {"t": 10, "op": "submit", "job": "j1", "backend": "qpu1", "session": "s1"},
+        {"t": 20, "op": "cancel_job", "job": "j1"},
+        {"t": 150, "op": "finish_job", "job": "p1", "outcome": "completed"},
     ],
     config(pending_timeout=100),
 )
