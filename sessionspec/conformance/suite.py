@@ -55,7 +55,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from sessionspec.conformance.scenarios import SCENARIOS, Scenario
-from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, Context, resolve_program
+from sessionspec.exploration.stateful import ACTIONS, CONFIGS, STORY, Context, resolve_program
 from sessionspec.invariants import RULES
 from sessionspec.model.config import Config
 from sessionspec.model.errors import InvalidInput
@@ -68,7 +68,7 @@ from sessionspec.traces.reader import observation_from_dict
 
 JSON = dict[str, Any]
 
-DEFAULT_EXAMPLES = 100
+DEFAULT_EXAMPLES = 1000
 DEFAULT_STEPS = 25
 DEFAULT_TIMEOUT = 5.0
 MAX_REPLY_BYTES = 1 << 20
@@ -723,6 +723,18 @@ def _format_fault(fault: ProtocolFault) -> list[str]:
     return lines
 
 
+_DEFAULT_CONFIG = Config().to_dict()
+
+
+def init_config(config: Config) -> JSON:
+    """The configuration as ``init`` sends it: every key is optional, so those at their default are left out.
+
+    >>> init_config(Config(interactive_ttl=15))
+    {'interactive_ttl': 15}
+    """
+    return {key: value for key, value in config.to_dict().items() if value != _DEFAULT_CONFIG[key]}
+
+
 def program_of(config: Config, actions: Sequence[Any]) -> list[JSON]:
     """Resolve action templates (``exploration.stateful.TEMPLATES``) into a program of input records.
 
@@ -737,6 +749,12 @@ def program_of(config: Config, actions: Sequence[Any]) -> list[JSON]:
         program.append(input_to_dict(inp))
         world = step(world, inp, trusted=True).world
     return program
+
+
+def action_lists(steps: int) -> st.SearchStrategy[list[Any]]:
+    """Programs of at most ``steps`` action templates, in short bursts of related actions."""
+    bursts = st.lists(st.one_of(st.lists(ACTIONS, min_size=1, max_size=4), STORY), max_size=steps)
+    return bursts.map(lambda chunks: [action for chunk in chunks for action in chunk][:steps])
 
 
 class _Found(Exception):
@@ -771,13 +789,13 @@ def run_generated(
         print_blob=False,
     )
     @hypothesis_seed(seed)
-    @given(config=st.sampled_from(CONFIGS), actions=st.lists(st.sampled_from(TEMPLATES), max_size=steps))
+    @given(config=st.sampled_from(CONFIGS), actions=action_lists(steps))
     def example(config: Config, actions: list[Any]) -> None:
         if fault:
             return
         program = program_of(config, actions)
         try:
-            run = driver.run(config.to_dict(), program)
+            run = driver.run(init_config(config), program)
         except ProtocolFault as problem:
             problem.during = f"a generated example ({len(program)} inputs): {json.dumps(program)}"
             fault.append(problem)

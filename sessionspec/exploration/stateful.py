@@ -19,7 +19,7 @@ Run it like any Hypothesis state machine::
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from hypothesis import note
@@ -45,6 +45,10 @@ from sessionspec.model.world import World
 
 BACKENDS = ("qpu1", "qpu2")
 INSTANCES = ("lab-a", "lab-b", "lab-c")
+DEFAULT_INSTANCE = "default"  # the instance of a submission that names none
+# A template's backend "busy" is where things happen: the backend of the newest live session or
+# unfinished job, so that jobs and sessions meet there (another user's job beside a session).
+BUSY = "busy"
 
 CONFIGS = (
     Config(backends=BACKENDS, system_max_ttl=600, interactive_ttl=60, job_time_cap=300),
@@ -59,9 +63,13 @@ CONFIGS = (
     Config(
         backends=BACKENDS,
         system_max_ttl=120,
-        interactive_ttl=15,
+        interactive_ttl=30,
         job_time_cap=60,
-        reservations=(Reservation("qpu1", "lab-b", 20, 200),),
+        reservations=(
+            Reservation("qpu1", "lab-b", 20, 45),
+            Reservation("qpu2", "lab-a", 30, 50),
+            Reservation("qpu1", "lab-b", 70, 200),
+        ),
     ),
     Config(
         backends=(*BACKENDS, "sim"),
@@ -71,6 +79,19 @@ CONFIGS = (
         job_time_cap=30,
         reservations=(Reservation("qpu2", "lab-c", 10, 60), Reservation("qpu1", "lab-a", 40, 90)),
         pending_timeout=25,
+    ),
+    # The protocol's defaults (no backend listed, so every backend is physical; ITTL 60, max
+    # TTL 28800, job cap 10800), with windows for the default instance that keep opening while
+    # sessions hold the backend between jobs, and a pending timeout.
+    Config(
+        reservations=(
+            Reservation("qpu1", "default", 15, 30),
+            Reservation("qpu2", "default", 40, 55),
+            Reservation("qpu1", "default", 75, 90),
+            Reservation("qpu2", "lab-a", 100, 130),
+            Reservation("qpu1", "default", 135, 150),
+        ),
+        pending_timeout=120,
     ),
 )
 
@@ -86,6 +107,18 @@ class Context:
 
 def _pick(ids: list[str], slot: int, fallback: str) -> str:
     return ids[slot % len(ids)] if ids else fallback
+
+
+def _where(world: World, backend: str) -> str:
+    if backend != BUSY:
+        return backend
+    for job in reversed(world.jobs):
+        if job.unfinished:
+            return job.backend
+    for session in reversed(world.sessions):
+        if session.live:
+            return session.backend
+    return BACKENDS[0]
 
 
 def _instant(world: World, at_deadline: bool) -> Any:
@@ -123,7 +156,7 @@ class SubmitPlain(NamedTuple):
 
     def resolve(self, world: World, ctx: Context) -> Input:
         return Submit(
-            world.now, next(ctx.job_ids), self.backend, instance=self.instance,
+            world.now, next(ctx.job_ids), _where(world, self.backend), instance=self.instance,
             max_execution_time=self.max_execution_time,
         )  # fmt: skip
 
@@ -137,7 +170,7 @@ class StartSession(NamedTuple):
 
     def resolve(self, world: World, ctx: Context) -> Input:
         return Submit(
-            world.now, next(ctx.job_ids), self.backend, session=next(ctx.session_ids),
+            world.now, next(ctx.job_ids), _where(world, self.backend), session=next(ctx.session_ids),
             start_session=True, instance=self.instance, max_execution_time=self.max_execution_time,
         )  # fmt: skip
 
@@ -153,7 +186,7 @@ class OpenSession(NamedTuple):
         session = next(ctx.session_ids)
         if self.as_block:
             ctx.open_blocks.append(session)
-        return CreateSession(world.now, session, self.backend, self.max_time)
+        return CreateSession(world.now, session, _where(world, self.backend), self.max_time)
 
 
 class SubmitToSession(NamedTuple):
@@ -175,6 +208,46 @@ class SubmitToSession(NamedTuple):
             _instant(world, self.at_deadline), next(ctx.job_ids), backend, session=session_id,
             instance=self.instance, max_execution_time=self.max_execution_time,
         )  # fmt: skip
+
+
+def _windows_ahead(world: World) -> list[Reservation]:
+    """Reservation windows not yet over, in the order they open."""
+    return sorted((r for r in world.config.reservations if r.end > world.now), key=lambda r: r.start)
+
+
+class SubmitReserved(NamedTuple):
+    """A plain job of a reserving instance on its backend, for the window open now or one to come.
+
+    With ``beside``, the window is one on the busy backend if it has any (see ``BUSY``).
+    """
+
+    slot: int
+    max_execution_time: int | None
+    beside: bool = False
+
+    def resolve(self, world: World, ctx: Context) -> Input:
+        windows = _windows_ahead(world)
+        if self.beside:
+            busy = _where(world, BUSY)
+            windows = [w for w in windows if w.backend == busy] or windows
+        if not windows:
+            return SubmitPlain(BACKENDS[0], DEFAULT_INSTANCE, self.max_execution_time).resolve(world, ctx)
+        window = windows[self.slot % len(windows)]
+        return SubmitPlain(window.backend, window.instance, self.max_execution_time).resolve(world, ctx)
+
+
+class WaitForWindow(NamedTuple):
+    """Let time run to just before, exactly onto, or just past the next opening or closing of a window."""
+
+    offset: int
+
+    def resolve(self, world: World, ctx: Context) -> Input:
+        edges = [
+            t for r in world.config.reservations for t in (r.start, r.end) if t + self.offset > world.now
+        ]
+        if not edges:
+            return Advance(world.now + 1)
+        return Advance(min(edges) + self.offset)
 
 
 class ExitBlock(NamedTuple):
@@ -230,15 +303,84 @@ def _templates() -> Iterator[Any]:
         yield StartSession(backend, instance, met)
     yield SubmitPlain("sim", INSTANCES[0], None)
     yield StartSession("sim", INSTANCES[1], 20)
-    for backend, max_time, block in itertools.product(BACKENDS, (None, 45), (False, True)):
+    for backend, max_time, block in itertools.product((*BACKENDS, BUSY), (None, 45, 1000), (False, True)):
         yield OpenSession(backend, max_time, block)
     yield OpenSession("sim", None, False)
     yield ExitBlock()
     for cancel, slot, at in itertools.product((False, True), (0, 1, 2), (False, True)):
         yield SessionCall(cancel, slot, at)
+    # Reservation windows, the default instance, simulators, and a max_time beyond the system limit.
+    yield from (WaitForWindow(o) for o in (0, -1, 1))
+    for slot, met, beside in itertools.product((0, 1), (None, 20), (True, False)):
+        yield SubmitReserved(slot, met, beside)
+    for backend, met in itertools.product((*BACKENDS, "sim"), (None, 25)):
+        yield SubmitPlain(backend, DEFAULT_INSTANCE, met)
+        yield StartSession(backend, DEFAULT_INSTANCE, met)
+    yield SubmitPlain("sim", INSTANCES[1], 20)
+    for instance, met in itertools.product((INSTANCES[0], DEFAULT_INSTANCE), (None, 25)):
+        yield SubmitPlain(BUSY, instance, met)
+        yield StartSession(BUSY, instance, met)
 
 
 TEMPLATES = tuple(_templates())
+
+# The templates by what they do, simplest first: drawing a kind first and then one of its
+# templates keeps the many variants of one kind (submissions, say) from crowding out the rest.
+KINDS: dict[str, tuple[int, Callable[[Any], bool]]] = {
+    "waits": (2, lambda t: isinstance(t, Wait)),
+    "waits for a deadline": (2, lambda t: isinstance(t, WaitForDeadline)),
+    "waits for a window": (1, lambda t: isinstance(t, WaitForWindow)),
+    "plain jobs": (2, lambda t: isinstance(t, SubmitPlain) and t.backend != "sim"),
+    "simulator requests": (
+        1,
+        lambda t: isinstance(t, SubmitPlain | StartSession | OpenSession) and t.backend == "sim",
+    ),
+    "reservation jobs": (1, lambda t: isinstance(t, SubmitReserved)),
+    "jobs that start a session": (2, lambda t: isinstance(t, StartSession) and t.backend != "sim"),
+    "sessions created": (2, lambda t: isinstance(t, OpenSession) and t.backend != "sim"),
+    "jobs into a session": (2, lambda t: isinstance(t, SubmitToSession)),
+    "job ends": (2, lambda t: isinstance(t, JobCall) and t.what != "cancel"),
+    "queued jobs canceled": (
+        1,
+        lambda t: isinstance(t, JobCall) and t.what == "cancel" and t.pick == "queued",
+    ),
+    "other jobs canceled": (
+        1,
+        lambda t: isinstance(t, JobCall) and t.what == "cancel" and t.pick != "queued",
+    ),
+    "sessions closed": (
+        1,
+        lambda t: isinstance(t, ExitBlock) or (isinstance(t, SessionCall) and not t.cancel),
+    ),
+    "sessions canceled": (1, lambda t: isinstance(t, SessionCall) and t.cancel),
+}
+_OF_KIND = {
+    name: st.sampled_from([t for t in TEMPLATES if belongs(t)]) for name, (_, belongs) in KINDS.items()
+}
+_KIND = st.sampled_from([name for name, (weight, _) in KINDS.items() for _ in range(weight)])
+
+
+@st.composite
+def _action(draw: st.DrawFn) -> Any:
+    return draw(_OF_KIND[draw(_KIND)])
+
+
+ACTIONS = _action()
+"""One action template: a kind of action drawn by its weight, then one template of that kind."""
+
+# Short sequences users make all the time, each a template of each kind in turn: a session's
+# job runs and ends (the session then holds its backend); a session is created and given a
+# job; a job is sent into a session and canceled while it waits.
+STORIES = (
+    ("jobs that start a session", "job ends"),
+    ("jobs that start a session", "job ends", "reservation jobs"),
+    ("sessions created", "jobs into a session"),
+    ("jobs into a session", "queued jobs canceled"),
+    ("jobs that start a session", "jobs into a session", "sessions canceled"),
+    ("simulator requests", "simulator requests"),
+)
+STORY = st.one_of(*(st.tuples(*(_OF_KIND[kind] for kind in story)).map(list) for story in STORIES))
+"""The templates of one story of :data:`STORIES`."""
 
 
 def resolve_program(
@@ -294,7 +436,7 @@ class ModelExploration(RuleBasedStateMachine):
         self.checker = Checker(World.empty(config), rules=self.checked_rules)
         self.on_configured(config)
 
-    @rule(action=st.sampled_from(TEMPLATES))
+    @rule(action=ACTIONS)
     def act(self, action: Any) -> None:
         assert self.checker is not None
         inp = action.resolve(self.checker.world, self.ctx)
