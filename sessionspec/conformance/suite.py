@@ -7,9 +7,13 @@ run against the model:
 
 1. the fixed scenario library (:mod:`sessionspec.conformance.scenarios`), at least one scenario per
    rule of the catalogue;
-2. Hypothesis-generated input sequences (sessions and plain jobs on two backends,
-   closes, cancels, job finishes, time advancing around deadlines). A failing sequence
-   is shrunk by Hypothesis to a minimal one, keeping the rule it breaks.
+2. Hypothesis-generated input sequences: every input of protocol v1 (sessions created,
+   with and without ``max_time``, and started by a job; plain, session and reservation
+   jobs on two QPUs and a simulator, with and without an instance and a time limit;
+   closes, cancels, job ends; time advanced around deadlines and reservation windows),
+   under configurations that between them set and leave out every key of the trace
+   header (:data:`sessionspec.exploration.stateful.CONFIGS`). A failing sequence is shrunk
+   by Hypothesis to a minimal one, keeping the rule it breaks.
 
 Every run starts with ``init``; before an input at a new instant the harness advances
 the clock (``advance``); after the last input it advances past every deadline the model

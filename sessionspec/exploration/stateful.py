@@ -6,8 +6,12 @@
 rule of the catalogue on every transition it causes. At teardown, time runs on
 until no deadline is left and the eventual properties are checked.
 
-One draw per step keeps Hypothesis' own overhead low; templates are ordered from
-simple to elaborate, so shrinking moves a failure towards simple actions.
+A step draws a *kind* of action by its weight (:data:`KINDS`: waits, plain jobs, sessions,
+job ends, cancels, ...), then one template of that kind, so that no kind crowds out the
+rest; kinds and templates are ordered from simple to elaborate, so shrinking moves a
+failure towards simple actions. :data:`STORIES` are short sequences users make all the
+time (a session's job ends and the session holds its backend, a waiting job is canceled);
+the generated phase of ``sessionspec conform`` mixes them into its programs.
 
 Run it like any Hypothesis state machine::
 
@@ -368,15 +372,17 @@ def _action(draw: st.DrawFn) -> Any:
 ACTIONS = _action()
 """One action template: a kind of action drawn by its weight, then one template of that kind."""
 
-# Short sequences users make all the time, each a template of each kind in turn: a session's
-# job runs and ends (the session then holds its backend); a session is created and given a
-# job; a job is sent into a session and canceled while it waits.
+# Short sequences users make all the time, a template of each kind in turn: a session's job
+# runs and ends, so the session holds its backend (and another user's reservation job arrives
+# meanwhile); a session is created and given a job; a job waits and is canceled; a session
+# with work queued is canceled, or closed and its waiting job canceled; a simulator is used.
 STORIES = (
     ("jobs that start a session", "job ends"),
     ("jobs that start a session", "job ends", "reservation jobs"),
     ("sessions created", "jobs into a session"),
     ("jobs into a session", "queued jobs canceled"),
     ("jobs that start a session", "jobs into a session", "sessions canceled"),
+    ("jobs into a session", "sessions closed", "queued jobs canceled"),
     ("simulator requests", "simulator requests"),
 )
 STORY = st.one_of(*(st.tuples(*(_OF_KIND[kind] for kind in story)).map(list) for story in STORIES))
