@@ -18,8 +18,7 @@ from sessionspec.invariants.catalogue import Rule, RulesByKind, RuleViolation, V
 from sessionspec.invariants.view import View
 from sessionspec.model.inputs import Advance, Input
 from sessionspec.model.policy import REFERENCE_POLICY, Policy
-from sessionspec.model.step import Transition, transitions
-from sessionspec.model.timers import next_deadline
+from sessionspec.model.step import Transition, next_deadline, transitions
 from sessionspec.model.world import World
 
 

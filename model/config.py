@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from sessionspec.model.errors import InvalidInput
+from sessionspec.model.variant import REFERENCE, Variant
 
 Number = int | float
 
@@ -43,6 +44,8 @@ class Config(NamedTuple):
     job_time_cap: Number = 10800
     reservations: tuple[Reservation, ...] = ()
     pending_timeout: Number | None = None
+    # The reading of the rules this world runs (not a header key: the reference by default).
+    variant: Variant = REFERENCE
 
     def is_simulator(self, backend: str) -> bool:
         """A backend not listed in the configuration is a physical one."""

@@ -1,41 +1,57 @@
 """Scheduling policies: who starts when the rules leave a choice.
 
-The rules say *which* jobs may start on a free backend (see
-:func:`sessionspec.model.scheduler.allowed_starts`); when more than one may, a policy picks.
-A policy is any object with a ``choose`` method; it must return one of the
-candidates it is given, and it must be deterministic (no clocks, no global
-randomness) so that every run can be replayed.
-from sessionspec.model.world import JobRecord, World
+The rules say *which* jobs may start on a free backend; when more than one may, a policy
+picks. A policy is any object with a ``choose`` method: it gets a :class:`Choice` (the
+backend, the candidates oldest first, each instance's QPU usage so far) and must return
+one of the candidates. It must be deterministic (no clocks, no global randomness) so
+that every run can be replayed.
+
+>>> from sessionspec.model.world import JobRecord
 >>> a = JobRecord("a", "qpu1", None, "big-lab", None, "queued", 0)
 >>> b = JobRecord("b", "qpu1", None, "small-lab", None, "queued", 1)
->>> REFERENCE_POLICY.choose(World.empty(), "qpu1", (a, b)).id
-'a'
+>>> usage = {"big-lab": 50, "small-lab": 10}
+>>> REFERENCE_POLICY.choose(Choice("qpu1", "fair-share", (a, b), 7, usage.get)).id
+'b'
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, Protocol
 
-from sessionspec.model.clock import elapsed, later
 from sessionspec.model.config import Number
-from sessionspec.model.world import JobRecord, World
+
+
+class Candidate(Protocol):
+    """What a policy may read of a job it can pick."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def instance(self) -> str: ...
+    @property
+    def session(self) -> str | None: ...
+    @property
+    def submitted_at(self) -> Number: ...
+
+
+class Choice(NamedTuple):
+    """One free choice of the scheduler: which of ``jobs`` starts on ``backend``."""
+
+    backend: str
+    tier: str  # "reservation" or "fair-share": the tier of the rules that offers the jobs
+    jobs: Sequence[Candidate]  # oldest first
+    now: Number
+    # QPU seconds an instance has used so far (None: none yet), running jobs up to now
+    usage: Callable[[str], Number | None]
+    # the candidate of this id, if it is one (without listing them all)
+    offer: Callable[[str], Candidate | None] = lambda job_id: None
 
 
 class Policy(Protocol):
     """Picks one job among the candidates the rules allow on a backend."""
 
-    def choose(self, world: World, backend: str, candidates: tuple[JobRecord, ...]) -> JobRecord: ...
-
-
-def instance_usage(world: World) -> dict[str, Number]:
-    """QPU seconds each instance has used so far (running jobs count up to now)."""
-    usage: dict[str, Number] = {}
-    for job in world.jobs:
-        if job.started_at is None:
-            continue
-        end = world.now if job.ended_at is None else job.ended_at
-        usage[job.instance] = later(usage.get(job.instance, 0), elapsed(job.started_at, end))
-    return usage
+    def choose(self, choice: Choice) -> Candidate: ...
 
 
 class LeastUsedInstancePolicy:
@@ -45,12 +61,13 @@ class LeastUsedInstancePolicy:
     arrive oldest first, so FIFO within an instance is their given order.
     """
 
-    def choose(self, world: World, backend: str, candidates: tuple[JobRecord, ...]) -> JobRecord:
-        usage = instance_usage(world)
-        best = candidates[0]
-        best_usage = usage.get(best.instance, 0)
-        for job in candidates[1:]:
-            used = usage.get(job.instance, 0)
+    def choose(self, choice: Choice) -> Candidate:
+        usage = choice.usage
+        jobs = choice.jobs
+        best = jobs[0]
+        best_usage = usage(best.instance) or 0
+        for job in jobs[1:]:
+            used = usage(job.instance) or 0
             if used < best_usage:
                 best, best_usage = job, used
         return best

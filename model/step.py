@@ -13,33 +13,25 @@ Time is explicit. An input stamped later than the world's clock first lets every
 deadline up to that instant fire, each at its own instant, before the input is
 applied (decision D03). :func:`transitions` yields those steps one by one, which is
 what the rule checks look at; :func:`step` folds them.
+
+These functions are the immutable face of :class:`~sessionspec.model.core.Core`, the one
+implementation of the rules: each thaws the world into a core, lets the core make the
+transitions, and freezes the result. Records a transition leaves alone are the very same
+objects before and after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
+from sessionspec.model.config import Number
+from sessionspec.model.core import INPUTS, Core
 from sessionspec.model.errors import InvalidInput, TimeWentBackwards
-from sessionspec.model.inputs import (
-    Advance,
-    CancelJob,
-    CancelSession,
-    CloseSession,
-    CreateSession,
-    FinishJob,
-    Input,
-    Submit,
-    validate,
-)
-from sessionspec.model.observations import JobChanged, Observation, Rejected, SessionChanged
+from sessionspec.model.inputs import Input, validate
+from sessionspec.model.observations import Observation
 from sessionspec.model.policy import REFERENCE_POLICY, Policy
-from sessionspec.model.scheduler import settle
-from sessionspec.model.timers import fire_due, next_deadline
-from sessionspec.model.transaction import Transaction
-from sessionspec.model.world import PENDING, QUEUED, RUNNING, JobRecord, SessionRecord, World
-
-SIMULATOR_NOTE = "no session on a simulator: the job runs as a plain job"
+from sessionspec.model.world import World
 
 
 class Tick(NamedTuple):
@@ -85,34 +77,34 @@ def transitions(
     if not trusted:
         check_input_type(inp)
         inp = validate(inp)
-    if inp.t < world.now:
-        raise TimeWentBackwards(world.now, inp.t)
-    while (due := next_deadline(world)) is not None and deadline_precedes_input(due, inp.t):
-        tx = fire_instant(world, due, policy)
-        yield Transition(world, Tick(due), tx.world, tuple(tx.observations), tuple(tx.fired))
-        world = tx.world
-    if world.now != inp.t:
-        world = world._replace(now=inp.t)
-    tx = Transaction(world)
-    rejection = HANDLERS[type(inp)](tx, inp)
-    if rejection is not None:
-        yield Transition(world, inp, world, (rejection,))
-        return
-    settle(tx, policy)
-    yield Transition(world, inp, tx.world, tuple(tx.observations), tuple(tx.fired))
+    t = inp.t
+    if t < world.now:
+        raise TimeWentBackwards(world.now, t)
+    core = Core.thaw(world)
+    before_input = world.config.variant.deadlines_before_input
+    while (due := core.next_deadline()) is not None and (due <= t if before_input else due < t):
+        observed = core.tick(due, policy)
+        after = core.freeze()
+        yield Transition(world, Tick(due), after, tuple(observed), tuple(core.fired))
+        core.commit()
+        world = after
+    if world.now != t:
+        world = world._replace(now=t)
+    observed = core.apply(inp, policy)
+    after = world if core.refused or not core.changed else core.freeze()
+    yield Transition(world, inp, after, tuple(observed), tuple(core.fired))
 
 
-def deadline_precedes_input(due: Any, t: Any) -> bool:
-    """A deadline at the input's own instant fires first: windows are half-open (D03)."""
-    return bool(due <= t)
-
-
-def fire_instant(world: World, t: Any, policy: Policy) -> Transaction:
+def fire_instant(world: World, t: Any, policy: Policy = REFERENCE_POLICY) -> Transition:
     """Everything time makes happen at ``t``: due deadlines, then the scheduler."""
-    tx = Transaction(world._replace(now=t))
-    fire_due(tx)
-    settle(tx, policy)
-    return tx
+    core = Core.thaw(world)
+    observed = core.tick(t, policy)
+    return Transition(world, Tick(t), core.freeze(), tuple(observed), tuple(core.fired))
+
+
+def next_deadline(world: World) -> Number | None:
+    """The earliest instant after ``world.now`` at which something is due, or None."""
+    return Core.thaw(world).next_deadline()
 
 
 def step(world: World, inp: Input, policy: Policy = REFERENCE_POLICY, *, trusted: bool = False) -> Step:
@@ -134,131 +126,7 @@ def run(world: World, inputs: list[Input], policy: Policy = REFERENCE_POLICY) ->
     return Step(world, tuple(observations))
 
 
-def _refuse(inp: Input, reason: str, *, job: str | None = None, session: str | None = None) -> Rejected:
-    return Rejected(inp.t, inp.op, reason, job, session)
-
-
-def _create_session(tx: Transaction, inp: CreateSession) -> Rejected | None:
-    if tx.world.session(inp.session) is not None:
-        return _refuse(inp, "this session id is already in use", session=inp.session)
-    if tx.world.config.is_simulator(inp.backend):
-        return _refuse(inp, "sessions do not apply to simulators; submit plain jobs", session=inp.session)
-    open_session(tx, inp.session, inp.backend, inp.max_time)
-    return None
-
-
-def open_session(tx: Transaction, session_id: str, backend: str, max_time: Any) -> SessionRecord:
-    session = SessionRecord(session_id, backend, max_time, PENDING, True, tx.now)
-    tx.world = tx.world._replace(sessions=(*tx.world.sessions, session))
-    tx.observations.append(SessionChanged(tx.now, session_id, PENDING, True))
-    return session
-
-
-def _submit(tx: Transaction, inp: Submit) -> Rejected | None:
-    world = tx.world
-    if world.job(inp.job) is not None:
-        return _refuse(inp, "this job id is already in use", job=inp.job)
-    session_id = inp.session
-    note = None
-    if world.config.is_simulator(inp.backend) and inp.start_session:
-        session_id, note = None, SIMULATOR_NOTE
-    elif inp.start_session:
-        assert session_id is not None, "validated inputs name the session to start"
-        if world.session(session_id) is not None:
-            return _refuse(inp, "this session id is already in use", job=inp.job, session=session_id)
-        open_session(tx, session_id, inp.backend, None)
-    elif session_id is not None:
-        refusal = _session_refuses(world.session(session_id), inp)
-        if refusal is not None:
-            return _refuse(inp, refusal, job=inp.job, session=session_id)
-    job = JobRecord(inp.job, inp.backend, session_id, inp.instance, inp.max_execution_time, QUEUED, tx.now)
-    tx.world = tx.world._replace(jobs=(*tx.world.jobs, job))
-    tx.observations.append(JobChanged(tx.now, inp.job, QUEUED, note))
-    if session_id is not None:
-        session = tx.world.session(session_id)
-        assert session is not None
-        # A job entering the session stops its interactive-timeout countdown (D02), even
-        # when it cannot start at once because a reservation job holds the backend.
-        if not session.got_job or session.idle_since is not None:
-            tx.put_session(session, session._replace(got_job=True, idle_since=None))
-    return None
-
-
-def _session_refuses(session: SessionRecord | None, inp: Submit) -> str | None:
-    """Why a session cannot take this job, or ``None`` if it can."""
-    if session is None:
-        return "unknown session"
-    if not session.accepting:
-        return f"the session does not accept jobs (it is {session.state}, closed to new jobs)"
-    if session.backend != inp.backend:
-        return f"the session runs on backend {session.backend!r}, not {inp.backend!r}"
-    return None
-
-
-def _close_session(tx: Transaction, inp: CloseSession) -> Rejected | None:
-    session = tx.world.session(inp.session)
-    if session is None:
-        return _refuse(inp, "unknown session", session=inp.session)
-    if not session.accepting:
-        return _refuse(inp, f"the session is already closed ({session.state})", session=inp.session)
-    tx.fire_session(session, "close", accepting=False, idle_since=None)
-    return None
-
-
-def _cancel_session(tx: Transaction, inp: CancelSession) -> Rejected | None:
-    session = tx.world.session(inp.session)
-    if session is None:
-        return _refuse(inp, "unknown session", session=inp.session)
-    if not session.live:
-        return _refuse(inp, f"the session has already ended ({session.state})", session=inp.session)
-    tx.fire_session(session, "cancel", idle_since=None)
-    for job in tx.world.jobs_of(session.id):
-        if job.state == QUEUED:
-            tx.fire_job(job, "session_canceled", "the session was canceled")
-    return None
-
-
-def _cancel_job(tx: Transaction, inp: CancelJob) -> Rejected | None:
-    job = tx.world.job(inp.job)
-    if job is None:
-        return _refuse(inp, "unknown job", job=inp.job)
-    if not job.unfinished:
-        return _refuse(inp, f"the job has already ended ({job.state})", job=inp.job)
-    tx.after_job_ended(tx.fire_job(job, "cancel", "canceled by the user"))
-    return None
-
-
-def _finish_job(tx: Transaction, inp: FinishJob) -> Rejected | None:
-    job = tx.world.job(inp.job)
-    if job is None:
-        return _refuse(inp, "unknown job", job=inp.job)
-    if job.state != RUNNING:
-        return _refuse(inp, f"only a running job can finish; this one is {job.state}", job=inp.job)
-    event = "complete" if inp.outcome == "completed" else "fail"
-    tx.after_job_ended(tx.fire_job(job, event))
-    return None
-
-
-def _advance(tx: Transaction, inp: Advance) -> Rejected | None:
-    return None
-
-
-def _handlers() -> dict[type, Callable[[Transaction, Any], Rejected | None]]:
-    return {
-        CreateSession: _create_session,
-        Submit: _submit,
-        CloseSession: _close_session,
-        CancelSession: _cancel_session,
-        CancelJob: _cancel_job,
-        FinishJob: _finish_job,
-        Advance: _advance,
-    }
-
-
-HANDLERS = _handlers()
-
-
 def check_input_type(inp: object) -> None:
     """Refuse an object that is not one of the input types, with a usable message."""
-    if type(inp) not in HANDLERS:
-        raise InvalidInput("input", inp, f"one of {', '.join(t.__name__ for t in HANDLERS)}")
+    if type(inp) not in INPUTS:
+        raise InvalidInput("input", inp, f"one of {', '.join(t.__name__ for t in INPUTS)}")

@@ -44,17 +44,6 @@ class JobRecord(NamedTuple):
     def unfinished(self) -> bool:
         return self.state == QUEUED or self.state == RUNNING
 
-    def time_limit(self, config: Config) -> Number:
-        """How long the job may run: its own limit, capped by the system (decision D13)."""
-        return time_limit(self.max_execution_time, config)
-
-
-def time_limit(max_execution_time: Number | None, config: Config) -> Number:
-    """A job's time limit: its ``max_execution_time`` capped by the system, else the cap (D13)."""
-    if max_execution_time is None:
-        return config.job_time_cap
-    return min(max_execution_time, config.job_time_cap)
-
 
 class SessionRecord(NamedTuple):
     """One session."""

@@ -121,14 +121,15 @@ def test_readme_worked_example_is_the_real_report(
 
 
 def test_explore_timeline_draws_the_shrunk_failing_run(
-    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a violation, `explore --timeline FILE` draws the shrunk failing run."""
+    from sessionspec.exploration.stateful import ModelExploration
     from sessionspec.mutants import MUTANTS
 
     picture = tmp_path / "failing.svg"
-    with MUTANTS["fair-share-during-ittl"].applied():
-        status = main(["explore", "--examples", "300", "--timeline", str(picture)])
+    monkeypatch.setattr(ModelExploration, "variant", MUTANTS["fair-share-during-ittl"].variant)
+    status = main(["explore", "--examples", "300", "--timeline", str(picture)])
     assert status == 1
     out = capsys.readouterr().out
     assert f"Timeline   {picture}" in out
@@ -137,14 +138,18 @@ def test_explore_timeline_draws_the_shrunk_failing_run(
 
 
 def test_check_timeline_draws_the_counterexample(
-    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a violation, `check --timeline FILE` draws the shortest counterexample."""
+    from sessionspec.explorer.presets import PRESETS
     from sessionspec.mutants import MUTANTS
 
     picture = tmp_path / "counterexample.svg"
-    with MUTANTS["fair-share-during-ittl"].applied():
-        status = main(["check", "--preset", "tiny", "--out", str(tmp_path), "--timeline", str(picture)])
+    tiny = PRESETS["tiny"]
+    monkeypatch.setitem(
+        PRESETS, "tiny", tiny._replace(config=MUTANTS["fair-share-during-ittl"].config(tiny.config))
+    )
+    status = main(["check", "--preset", "tiny", "--out", str(tmp_path), "--timeline", str(picture)])
     assert status == 1
     assert "Timeline" in capsys.readouterr().out
     assert picture.read_text(encoding="utf-8").startswith("<?xml")

@@ -116,14 +116,18 @@ def test_conform_failing_trace_that_cannot_be_saved_gives_exit_2(
 
 
 def test_check_counterexample_that_cannot_be_written_gives_exit_2(
-    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the counterexample files cannot be written, check shows the run, says so and exits 2."""
+    from sessionspec.explorer.presets import PRESETS
     from sessionspec.mutants import MUTANTS
 
     (tmp_path / "counterexample-tiny.jsonl").mkdir()  # a directory in the way of the trace file
-    with MUTANTS["fair-share-during-ittl"].applied():
-        status, out, err = run(["check", "--preset", "tiny", "--out", str(tmp_path)], capsys)
+    tiny = PRESETS["tiny"]
+    monkeypatch.setitem(
+        PRESETS, "tiny", tiny._replace(config=MUTANTS["fair-share-during-ittl"].config(tiny.config))
+    )
+    status, out, err = run(["check", "--preset", "tiny", "--out", str(tmp_path)], capsys)
     assert status == 2
     assert "Shortest counterexample" in out and "Trace      not written" in out
     assert f"cannot write the counterexample into {tmp_path}" in err

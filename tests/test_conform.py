@@ -78,15 +78,11 @@ def gone(pid: int) -> bool:
 
 
 class MutantImplementation(ModelImplementation):
-    """The model with one mutant's bug, applied only while the implementation answers."""
+    """The model with one mutant's bug."""
 
     def __init__(self, mutant: str) -> None:
-        super().__init__()
         self.mutant = MUTANTS[mutant]
-
-    def _handle(self, request: dict[str, Any]) -> list[dict[str, Any]]:
-        with self.mutant.applied():
-            return super()._handle(request)
+        super().__init__(variant=self.mutant.variant)
 
 
 # --- the model conforms --------------------------------------------------------------------------
@@ -254,9 +250,8 @@ def test_pytest_plugin_fixture(tmp_path: pathlib.Path) -> None:
 
 
             class NoHold(ModelImplementation):
-                def _handle(self, request):
-                    with MUTANTS["fair-share-during-ittl"].applied():
-                        return super()._handle(request)
+                def __init__(self):
+                    super().__init__(variant=MUTANTS["fair-share-during-ittl"].variant)
 
 
             def test_model(sessionspec_conformance):

@@ -16,7 +16,7 @@ from sessionspec.cli.diagrams import main
 from sessionspec.model import guards
 from sessionspec.model.compiled import JOB, SESSION, Edge, MachineTable
 from sessionspec.model.declarations import Job, Session
-from sessionspec.model.scheduler import FAIR_SHARE, RESERVATION, SESSION_PRIORITY
+from sessionspec.model.core import FAIR_SHARE, RESERVATION, SESSION_PRIORITY
 from sessionspec.pictures import diagrams, lifecycle
 from sessionspec.pictures.diagrams import (
     DEFAULT_DIR,

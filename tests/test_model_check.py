@@ -21,13 +21,21 @@ from sessionspec.explorer.presets import PRESETS, Bounds, Preset, Workload
 from sessionspec.explorer.symmetry import canonical
 from sessionspec.invariants import RULES
 from sessionspec.model.config import Config
-from sessionspec.model.inputs import CancelJob, CreateSession, Submit
+from sessionspec.model.core import Core
+from sessionspec.model.inputs import CreateSession, Submit
 from sessionspec.model.step import step
 from sessionspec.model.world import World
 from sessionspec.mutants import MUTANTS
 from sessionspec.oracle.judge import judge_stream
 
 TINY = PRESETS["tiny"]
+
+
+def broken(preset: Preset, name: str) -> Preset:
+    """``preset``, explored with the bug of mutant ``name``."""
+    return preset._replace(config=MUTANTS[name].config(preset.config))
+
+
 # a preset small enough to search many times: one session with one job, one QPU
 MINI = Preset(
     "mini",
@@ -73,8 +81,7 @@ def test_every_preset_records_its_state_count() -> None:
 def test_the_state_count_changes_when_the_model_does() -> None:
     """A behaviour change of the model shows as a changed count (a close that ends at once)."""
     baseline = Search(MINI, count_exercised=False).run().states
-    with MUTANTS["close-ends-at-once"].applied():
-        changed = Search(MINI, count_exercised=False, rules=[]).run().states
+    changed = Search(broken(MINI, "close-ends-at-once"), count_exercised=False, rules=[]).run().states
     assert changed != baseline
 
 
@@ -124,8 +131,7 @@ def test_symmetry_reduction_keeps_the_verdicts() -> None:
     """With and without symmetry the searches agree: verified, and violated by the same rule."""
     assert Search(MINI).run().verdict == Search(MINI, symmetry=False).run().verdict == "verified"
     for name in ("fair-share-during-ittl", "ittl-from-job-start", "close-ends-at-once"):
-        with MUTANTS[name].applied():
-            reduced, full = Search(TINY).run(), Search(TINY, symmetry=False).run()
+        reduced, full = Search(broken(TINY, name)).run(), Search(broken(TINY, name), symmetry=False).run()
         assert reduced.finding is not None and full.finding is not None
         assert reduced.finding.rules == full.finding.rules
         assert reduced.depth == full.depth
@@ -134,14 +140,12 @@ def test_symmetry_reduction_keeps_the_verdicts() -> None:
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_every_mutant_is_caught_with_a_replayable_shortest_counterexample(name: str) -> None:
     """Each mutant breaks a rule on the tiny or default preset; check-trace names the same rule."""
-    mutant = MUTANTS[name]
     for preset in (TINY, PRESETS["default"]):
-        with mutant.applied():
-            search = Search(preset, count_exercised=False)
-            result = search.run()
-            if result.finding is None:
-                continue
-            counterexample = reconstruct(search, result)
+        search = Search(broken(preset, name), count_exercised=False)
+        result = search.run()
+        if result.finding is None:
+            continue
+        counterexample = reconstruct(search, result)
         break
     else:
         pytest.fail(f"mutant {name} was not caught")
@@ -160,9 +164,8 @@ BOOKKEEPING_ONLY = ["ttl-clock-at-creation", "ttl-ignores-first-job", "canceled-
 @pytest.mark.parametrize("name", BOOKKEEPING_ONLY)
 def test_a_violation_no_trace_shows_is_run_on_until_one_does(name: str) -> None:
     """A bookkeeping-only finding is extended, after its own step, to the first step a trace shows."""
-    with MUTANTS[name].applied():
-        search = Search(TINY, count_exercised=False)
-        counterexample = reconstruct(search, search.run())
+    search = Search(broken(TINY, name), count_exercised=False)
+    counterexample = reconstruct(search, search.run())
     assert counterexample.extended > 0
     assert counterexample.shown_at == len(counterexample.steps)
     found_at = len(counterexample.steps) - counterexample.extended
@@ -188,50 +191,44 @@ def _first_steps(counterexample: Counterexample, count: int) -> Counterexample:
 )
 def test_counterexamples_are_shortest(name: str, length: int) -> None:
     """Breadth-first order gives counterexamples of the smallest possible number of steps."""
-    with MUTANTS[name].applied():
-        search = Search(TINY, count_exercised=False)
-        result = search.run()
-        counterexample = reconstruct(search, result)
+    search = Search(broken(TINY, name), count_exercised=False)
+    result = search.run()
+    counterexample = reconstruct(search, result)
     assert len(counterexample.steps) == length
 
 
 def test_only_the_mutants_rule_enabled_still_catches_it() -> None:
     """With just the mutant's own rule checked, the search reports that rule."""
     mutant = MUTANTS["ittl-from-job-start"]
-    with mutant.applied():
-        result = Search(TINY, rules=[RULES[r] for r in mutant.rules]).run()
+    result = Search(broken(TINY, mutant.name), rules=[RULES[r] for r in mutant.rules]).run()
     assert result.finding is not None and result.finding.rules == mutant.rules
 
 
 def test_eventual_properties_are_checked_from_every_state() -> None:
     """A job that nothing ends is found by the eventual rule when the time limit is off."""
     mutant = MUTANTS["jobs-without-time-limit"]
-    with mutant.applied():
-        result = Search(MINI, rules=[RULES["EVT-JOBS-END"]]).run()
+    result = Search(broken(MINI, mutant.name), rules=[RULES["EVT-JOBS-END"]]).run()
     assert result.finding is not None and result.finding.eventual
     assert result.finding.rules == ("EVT-JOBS-END",)
 
 
-def test_a_crash_of_the_model_is_a_finding_not_a_traceback() -> None:
+def test_a_crash_of_the_model_is_a_finding_not_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     """A model that raises is reported with the input that made it raise."""
 
-    def broken(tx: object, inp: object) -> None:
+    def crash(core: object, inp: object) -> None:
         raise RuntimeError("boom")
 
-    from sessionspec.mutants import Mutant
-
-    with Mutant("crash", (), "", handlers={CancelJob: broken}).applied():
-        search = Search(MINI, count_exercised=False)
-        result = search.run()
-        counterexample = reconstruct(search, result)
+    monkeypatch.setattr(Core, "_cancel_job", crash)
+    search = Search(MINI, count_exercised=False)
+    result = search.run()
+    counterexample = reconstruct(search, result)
     assert result.verdict == "error"
     assert "boom" in counterexample.error
 
 
 def test_itf_trace_has_one_state_per_step(tmp_path: Path) -> None:
     """The ITF file holds the empty world and the world after every step, ints as bigints."""
-    with MUTANTS["fair-share-during-ittl"].applied():
-        report, counterexample = run_check(TINY, out=tmp_path)
+    report, counterexample = run_check(broken(TINY, "fair-share-during-ittl"), out=tmp_path)
     assert counterexample is not None
     itf = json.loads(Path(report["counterexample"]["itf_file"]).read_text())
     assert itf["#meta"]["format"] == "ITF"
@@ -244,16 +241,16 @@ def test_itf_trace_has_one_state_per_step(tmp_path: Path) -> None:
 
 def test_counterexample_steps_replay_on_the_model() -> None:
     """Replaying the counterexample's inputs from time 0 gives the observations it shows."""
-    with MUTANTS["close-ends-at-once"].applied():
-        search = Search(TINY, count_exercised=False)
-        counterexample = reconstruct(search, search.run())
-        world = World.empty(TINY.config)
-        for item in counterexample.steps:
-            if not any(item.choices):
-                outcome = step(world, item.inp)
-                seen = [o for t in item.transitions for o in t.observations]
-                assert list(outcome.observations) == seen
-            world = item.after
+    preset = broken(TINY, "close-ends-at-once")
+    search = Search(preset, count_exercised=False)
+    counterexample = reconstruct(search, search.run())
+    world = World.empty(preset.config)
+    for item in counterexample.steps:
+        if not any(item.choices):
+            outcome = step(world, item.inp)
+            seen = [o for t in item.transitions for o in t.observations]
+            assert list(outcome.observations) == seen
+        world = item.after
     assert counterexample.steps[0].inp.t == 0
 
 
@@ -332,11 +329,11 @@ def test_cli_check_runs_a_config_file(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_cli_check_writes_a_counterexample_check_trace_rejects(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a violation check exits 1 and writes a trace that check-trace judges non-conforming."""
-    with MUTANTS["fair-share-during-ittl"].applied():
-        assert main(["check", "--preset", "tiny", "--out", str(tmp_path)]) == 1
+    monkeypatch.setitem(PRESETS, "tiny", broken(TINY, "fair-share-during-ittl"))
+    assert main(["check", "--preset", "tiny", "--out", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "SES-ITTL-HOLD" in out and "Shortest counterexample" in out
     trace = tmp_path / "counterexample-tiny.jsonl"
@@ -344,11 +341,11 @@ def test_cli_check_writes_a_counterexample_check_trace_rejects(
 
 
 def test_json_report_predicts_the_rule_check_trace_names(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The --json counterexample gives the rule and step check-trace names for its trace file."""
-    with MUTANTS["ttl-ignores-first-job"].applied():
-        assert main(["check", "--preset", "tiny", "--json", "--out", str(tmp_path)]) == 1
+    monkeypatch.setitem(PRESETS, "tiny", broken(TINY, "ttl-ignores-first-job"))
+    assert main(["check", "--preset", "tiny", "--json", "--out", str(tmp_path)]) == 1
     example = json.loads(capsys.readouterr().out)["counterexample"]
     assert example["extended_by"] > 0 and example["shown_at_step"] == example["length"]
     assert main(["check-trace", "--json", example["trace_file"]]) == 1
@@ -391,17 +388,17 @@ def test_several_processes_find_a_shortest_counterexample() -> None:
     """With workers the counterexample is as short as the one-process search's."""
     from sessionspec.explorer import parallel
 
-    with MUTANTS["fair-share-during-ittl"].applied():
-        small = parallel.SMALL_LEVEL
-        parallel.SMALL_LEVEL = 10
-        try:
-            search = Search(TINY, count_exercised=False)
-            split = parallel.run_parallel(search, workers=2)
-            length = len(reconstruct(search, split).steps)
-        finally:
-            parallel.SMALL_LEVEL = small
-        alone = Search(TINY, count_exercised=False)
-        expected = len(reconstruct(alone, alone.run()).steps)
+    preset = broken(TINY, "fair-share-during-ittl")
+    small = parallel.SMALL_LEVEL
+    parallel.SMALL_LEVEL = 10
+    try:
+        search = Search(preset, count_exercised=False)
+        split = parallel.run_parallel(search, workers=2)
+        length = len(reconstruct(search, split).steps)
+    finally:
+        parallel.SMALL_LEVEL = small
+    alone = Search(preset, count_exercised=False)
+    expected = len(reconstruct(alone, alone.run()).steps)
     assert split.finding is not None and length == expected
 
 

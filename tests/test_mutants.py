@@ -45,7 +45,8 @@ def _hunt(mutant: Mutant, rule: str) -> tuple[RuleViolation, int]:
             super().__init__()
             runs.append(self)
 
-    with mutant.applied(), pytest.raises(RuleViolation) as caught:
+    OnlyItsRule.variant = mutant.variant  # (set outside the class body, which seeds the search)
+    with pytest.raises(RuleViolation) as caught:
         run_state_machine_as_test(OnlyItsRule, settings=MUTANT_SEARCH)
     return caught.value, runs[-1].steps
 
@@ -59,14 +60,13 @@ def test_mutant_is_caught_by_its_rule_and_shrunk(name: str, rule: str) -> None:
     assert steps <= longest, f"{name}: shrunk only to {steps} steps"
 
 
-def test_mutant_patches_are_undone() -> None:
-    """Leaving a mutant's context restores the correct model."""
-    run_state_machine_as_test(
-        ModelExploration, settings=settings(MUTANT_SEARCH, max_examples=20, derandomize=True)
-    )
+def test_mutants_leave_the_reference_alone() -> None:
+    """A mutant is a variant of the configuration: the default configuration stays the reference."""
+    from sessionspec.model.config import Config
+    from sessionspec.model.variant import REFERENCE
+
+    assert Config().variant is REFERENCE
     for mutant in MUTANTS.values():
-        with mutant.applied():
-            pass
-    run_state_machine_as_test(
-        ModelExploration, settings=settings(MUTANT_SEARCH, max_examples=20, derandomize=True)
-    )
+        assert mutant.variant != REFERENCE and mutant.variant.departures()
+        assert mutant.config().variant == mutant.variant
+    assert len({m.variant for m in MUTANTS.values()}) == len(MUTANTS), "each mutant is its own bug"

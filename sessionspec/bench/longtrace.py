@@ -34,8 +34,7 @@ from typing import BinaryIO
 from sessionspec.exploration.stateful import CONFIGS, TEMPLATES, Context
 from sessionspec.model.config import Number
 from sessionspec.model.inputs import CancelJob, CancelSession, Input
-from sessionspec.model.step import step
-from sessionspec.model.timers import next_deadline
+from sessionspec.model.step import next_deadline, step
 from sessionspec.model.world import World
 from sessionspec.traces.records import header, record_to_dict, trace_of
 

@@ -63,6 +63,7 @@ from sessionspec.conformance.suite import (
 )
 from sessionspec.model.config import Number
 from sessionspec.model.policy import REFERENCE_POLICY, Policy
+from sessionspec.model.variant import REFERENCE, Variant
 
 Event = dict[str, Any]
 
@@ -160,8 +161,8 @@ class InProcess:
 class ModelImplementation:
     """The model itself as an :class:`Implementation` (a ``serve.ModelServer`` inside)."""
 
-    def __init__(self, policy: Policy = REFERENCE_POLICY) -> None:
-        self.server = ModelServer(policy)
+    def __init__(self, policy: Policy = REFERENCE_POLICY, variant: Variant = REFERENCE) -> None:
+        self.server = ModelServer(policy, variant)
 
     def _handle(self, request: dict[str, Any]) -> list[Event]:
         reply = self.server.handle(request)

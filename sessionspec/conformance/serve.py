@@ -64,6 +64,7 @@ from sessionspec.model.errors import InvalidInput
 from sessionspec.model.inputs import Advance, input_from_dict
 from sessionspec.model.policy import REFERENCE_POLICY, Policy
 from sessionspec.model.step import step
+from sessionspec.model.variant import REFERENCE, Variant
 from sessionspec.model.world import World
 from sessionspec.traces.reader import json_problem
 
@@ -90,8 +91,10 @@ class ModelServer:
     ``shutdown``. A request that fails leaves both as they were.
     """
 
-    def __init__(self, policy: Policy = REFERENCE_POLICY) -> None:
+    def __init__(self, policy: Policy = REFERENCE_POLICY, variant: Variant = REFERENCE) -> None:
         self.policy = policy
+        # the reading of the rules served (a deliberately faulty one, in tests)
+        self.variant = variant
         self.world: World | None = None
         self.finished = False
 
@@ -146,7 +149,7 @@ class ModelServer:
             config = Config.from_dict(raw)
         except InvalidInput as exc:
             return _error(f"bad init config: {exc}; the world is unchanged")
-        self.world = World.empty(config)
+        self.world = World.empty(config._replace(variant=self.variant))
         return {"ok": True}
 
     def _input(self, op: str, request: dict[str, Any]) -> Reply:

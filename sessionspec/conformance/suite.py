@@ -64,8 +64,7 @@ from sessionspec.invariants import RULES
 from sessionspec.model.config import Config
 from sessionspec.model.errors import InvalidInput
 from sessionspec.model.inputs import CloseSession, Input, input_from_dict, input_to_dict
-from sessionspec.model.step import step
-from sessionspec.model.timers import next_deadline
+from sessionspec.model.step import next_deadline, step
 from sessionspec.oracle.judge import Verdict, format_verdict
 from sessionspec.oracle.reference import FALLBACK_RULE, Divergence, Oracle, TraceDiverged
 from sessionspec.traces.reader import observation_from_dict

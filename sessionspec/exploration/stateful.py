@@ -43,8 +43,8 @@ from sessionspec.model.inputs import (
     Input,
     Submit,
 )
-from sessionspec.model.step import Transition, step
-from sessionspec.model.timers import next_deadline
+from sessionspec.model.step import Transition, next_deadline, step
+from sessionspec.model.variant import REFERENCE, Variant
 from sessionspec.model.world import World
 
 BACKENDS = ("qpu1", "qpu2")
@@ -429,6 +429,8 @@ class ModelExploration(RuleBasedStateMachine):
     """
 
     checked_rules: tuple[Rule, ...] | None = None
+    # the reading of the rules explored (a broken one, to show that a rule catches it)
+    variant: Variant = REFERENCE
 
     def __init__(self) -> None:
         super().__init__()
@@ -439,7 +441,7 @@ class ModelExploration(RuleBasedStateMachine):
 
     @initialize(config=st.sampled_from(CONFIGS))
     def configure(self, config: Config) -> None:
-        self.checker = Checker(World.empty(config), rules=self.checked_rules)
+        self.checker = Checker(World.empty(config._replace(variant=self.variant)), rules=self.checked_rules)
         self.on_configured(config)
 
     @rule(action=ACTIONS)

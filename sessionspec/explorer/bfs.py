@@ -40,7 +40,7 @@ from sessionspec.invariants.checker import violations_of
 from sessionspec.invariants.exercise import exercised_at_end, exercised_rules
 from sessionspec.invariants.view import View
 from sessionspec.model.inputs import Advance
-from sessionspec.model.timers import next_deadline
+from sessionspec.model.step import next_deadline
 from sessionspec.model.world import World
 
 # a state's moves are numbered input << MOVE_BITS | outcome, so a parent link is one int

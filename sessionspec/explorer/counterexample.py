@@ -36,8 +36,7 @@ from sessionspec.invariants.checker import violations_of
 from sessionspec.invariants.view import View
 from sessionspec.model.clock import elapsed, later
 from sessionspec.model.inputs import Advance, Input, input_to_dict
-from sessionspec.model.step import Tick, Transition
-from sessionspec.model.timers import next_deadline
+from sessionspec.model.step import Tick, Transition, next_deadline
 from sessionspec.model.world import World
 from sessionspec.oracle.reference import claimed_change, claimed_violations
 from sessionspec.traces.records import header, record_to_dict

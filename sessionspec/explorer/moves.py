@@ -30,9 +30,9 @@ from sessionspec.model.inputs import (
     Input,
     Submit,
 )
-from sessionspec.model.step import Transition, transitions
-from sessionspec.model.timers import next_deadline
-from sessionspec.model.world import QUEUED, RUNNING, JobRecord, World
+from sessionspec.model.policy import Candidate, Choice
+from sessionspec.model.step import Transition, next_deadline, transitions
+from sessionspec.model.world import QUEUED, RUNNING, World
 
 UNKNOWN_JOB, UNKNOWN_SESSION = "no-such-job", "no-such-session"
 
@@ -62,12 +62,12 @@ class ScriptedPolicy:
         self.arities: list[int] = []
         self.picks: list[int] = []
 
-    def choose(self, world: World, backend: str, candidates: tuple[JobRecord, ...]) -> JobRecord:
+    def choose(self, choice: Choice) -> Candidate:
         position = len(self.arities)
         pick = self.script[position] if position < len(self.script) else 0
-        self.arities.append(len(candidates))
+        self.arities.append(len(choice.jobs))
         self.picks.append(pick)
-        return candidates[pick]
+        return choice.jobs[pick]
 
 
 def outcomes(world: World, inp: Input) -> Iterator[Outcome]:

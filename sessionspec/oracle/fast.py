@@ -2,10 +2,10 @@
 
 :class:`FastOracle` reads a trace exactly as :class:`~sessionspec.oracle.reference.Oracle` does
 (the same groups, the same order of steps: an input's group, quiet deadlines, a
-group of what time made happen) but replays the inputs through a
-:class:`~sessionspec.model.live.LiveWorld`, which forgets records that can change nothing any
-more. A step is confirmed by comparing the keys of the observations, never their
-reason texts, as multisets. At the first step it cannot confirm, it hands over to the
+group of what time made happen) but replays the inputs through one long-running
+:class:`~sessionspec.model.core.Core`, which forgets records that can change nothing any
+more. A step is confirmed by comparing the keys of the observations, never their reason
+texts, as multisets. At the first step it cannot confirm, it hands over to the
 reference oracle (:func:`sessionspec.oracle.handover.hand_over`), which redoes that step on
 the rebuilt reference world and writes the report: the verdict and the report are the
 reference's, which tests check on generated and damaged traces.
@@ -30,9 +30,10 @@ from collections.abc import Collection
 from typing import Any, NoReturn
 
 from sessionspec.model.config import Config, Number
+from sessionspec.model.core import Core
 from sessionspec.model.inputs import Input
-from sessionspec.model.live import Key, LiveWorld, UnreportedStart
 from sessionspec.model.observations import JobChanged, Observation, Rejected, SessionChanged
+from sessionspec.model.policy import Candidate, Choice
 from sessionspec.oracle.handover import hand_over
 from sessionspec.oracle.reference import Divergence, Oracle, TraceDiverged, _Group
 from sessionspec.oracle.retired import RetiredStore
@@ -47,7 +48,8 @@ class FastOracle:
     def __init__(self, config: Config, context_lines: int = 4) -> None:
         self.config = config
         self.store = RetiredStore()
-        self.live = LiveWorld(config, retire=self.store.add)
+        self.core = Core(config, retire=self.store.add)
+        self.core.records_edges = False  # coverage is the explorer's business
         # The open group (observations at one instant), kept as fields, not as an object:
         # its observations (None: no group is open), instant, first line, and cause.
         self.observed: Observed | None = None
@@ -85,7 +87,7 @@ class FastOracle:
             if pending is not None:  # followed by no observation: it must have changed nothing
                 self.pending_input = None
                 self._apply_input(pending[1], [], pending[0])
-            due = self.live.next_deadline()
+            due = self.core.next_deadline()
             if due is not None and due <= t:
                 self._quiet_ticks(t, inclusive=True, line=line)
             self.pending_input = item  # type: ignore[assignment]
@@ -140,11 +142,11 @@ class FastOracle:
             return
         self._quiet_ticks(t, inclusive=False, line=line)
         step = ("group", t, line, observed)
-        if self.live.next_deadline() != t:
+        if self.core.next_deadline() != t:
             self._hand_over(step, observed)  # nothing is due then
-        actual, started = _keys(observed)
+        actual, reported = _keys(observed)
         try:
-            expected = self.live.tick(t, started)
+            expected = _keys_of(self.core.tick(t, reported))
         except UnreportedStart:
             self._hand_over(step, observed)
         self._confirm(expected, actual, step, observed)
@@ -152,26 +154,26 @@ class FastOracle:
     # --- steps, each confirmed or handed over -----------------------------------------------
 
     def _apply_input(self, inp: Input, observed: Observed, line: int) -> None:
-        actual, started = _keys(observed) if observed else _NOTHING_OBSERVED
+        actual, reported = _keys(observed) if observed else _NOTHING_OBSERVED
         try:
-            expected = self.live.apply(inp, started)
+            expected = _keys_of(self.core.apply(inp, reported))
         except UnreportedStart:
             self._hand_over(("input", inp, observed, line), observed, inp)
         if expected != actual and not _same(expected, actual):
             self._hand_over(("input", inp, observed, line), observed, inp)
-        self.live.commit()
+        self.core.commit()
 
     def _quiet_ticks(self, until: Number, *, inclusive: bool, line: int) -> None:
         """Deadlines the trace reports nothing for must change nothing observable."""
-        live = self.live
-        while (due := live.next_deadline()) is not None and (due < until or (inclusive and due == until)):
+        core = self.core
+        while (due := core.next_deadline()) is not None and (due < until or (inclusive and due == until)):
             try:
-                expected = live.tick(due, ())
+                expected = _keys_of(core.tick(due, _NO_START))
             except UnreportedStart:
                 self._hand_over(("quiet", until, inclusive, line), [])
             if expected:
                 self._hand_over(("quiet", until, inclusive, line), [])
-            live.commit()
+            core.commit()
 
     def _confirm(
         self,
@@ -184,11 +186,11 @@ class FastOracle:
         """Keep the step if the trace reports exactly its changes (as multisets); else hand over."""
         if expected != actual and not _same(expected, actual):
             self._hand_over(step, observed, cause)
-        self.live.commit()
+        self.core.commit()
 
     def _hand_over(self, step: Step, observed: Observed, cause: Input | None = None) -> NoReturn:
         hand_over(
-            self.live,
+            self.core,
             self.store,
             lambda oracle: _redo(oracle, step),
             observed=observed,
@@ -198,13 +200,57 @@ class FastOracle:
         )
 
 
+Key = tuple[Any, ...]
 Step = tuple[Any, ...]
 """What the reference oracle must redo: ``("input", inp, observed, line)``,
 ``("quiet", until, inclusive, line)`` or ``("group", t, first line, observed)``."""
 
 _OBSERVATIONS = frozenset({JobChanged, SessionChanged, Rejected})
 _NONE_STARTED: frozenset[str] = frozenset()
-_NOTHING_OBSERVED: tuple[list[Key], Collection[str]] = ([], _NONE_STARTED)
+
+
+class UnreportedStart(Exception):
+    """The rules leave a choice, and the trace reports none of the candidates started."""
+
+
+class _Reported:
+    """The scheduler's free choices, as the trace reports them: of the candidates, the oldest
+    the group reports started. When it reports none, only the reference oracle can say which
+    job the model starts (and that the trace does not conform)."""
+
+    __slots__ = ("started",)
+
+    def __init__(self, started: Collection[str]) -> None:
+        self.started = started
+
+    def choose(self, choice: Choice) -> Candidate:
+        pick: Any = None
+        for job_id in self.started:
+            job: Any = choice.offer(job_id)
+            if job is not None and (pick is None or job.seq < pick.seq):
+                pick = job  # the oldest (a core's candidates carry their creation number)
+        if pick is None:
+            raise UnreportedStart
+        return pick  # type: ignore[no-any-return]
+
+
+_NO_START = _Reported(_NONE_STARTED)
+_NOTHING_OBSERVED: tuple[list[Key], _Reported] = ([], _NO_START)
+
+
+def _keys_of(observations: list[Observation]) -> list[Key]:
+    """The compared part of the observations the core made (never the reason; the instant is
+    the step's)."""
+    keys: list[Key] = []
+    for obs in observations:
+        kind = type(obs)
+        if kind is JobChanged:
+            keys.append((obs[1], obs[2]))
+        elif kind is SessionChanged:
+            keys.append((obs[1], obs[2], obs[3]))
+        else:
+            keys.append((obs[1],))
+    return keys
 
 
 def _redo(oracle: Oracle, step: Step) -> None:
@@ -224,9 +270,9 @@ def _same(expected: list[Key], actual: list[Key]) -> bool:
     return len(expected) == len(actual) > 1 and sorted(expected) == sorted(actual)
 
 
-def _keys(observed: Observed) -> tuple[list[Key], Collection[str]]:
+def _keys(observed: Observed) -> tuple[list[Key], _Reported]:
     """The compared part of each observation (never the reason text; the instant is the
-    group's), and the jobs the group reports started."""
+    group's), and the scheduler's choices as the group reports them (the jobs it started)."""
     keys: list[Key] = []
     started: Collection[str] = _NONE_STARTED
     for _, obs in observed:
@@ -241,4 +287,4 @@ def _keys(observed: Observed) -> tuple[list[Key], Collection[str]]:
             keys.append((obs[1], obs[2], obs[3]))
         else:
             keys.append((obs[1],))
-    return keys, started
+    return keys, (_Reported(started) if started else _NO_START)

@@ -35,9 +35,8 @@ from sessionspec.invariants.view import View, expected_max_ttl
 from sessionspec.model.config import Config, Number
 from sessionspec.model.inputs import Input, Submit, input_to_dict
 from sessionspec.model.observations import JobChanged, Observation, Rejected, SessionChanged
-from sessionspec.model.policy import REFERENCE_POLICY, Policy
-from sessionspec.model.step import Tick, Transition, fire_instant, transitions
-from sessionspec.model.timers import next_deadline
+from sessionspec.model.policy import REFERENCE_POLICY, Candidate, Choice, Policy
+from sessionspec.model.step import Transition, fire_instant, next_deadline, transitions
 from sessionspec.model.world import JobRecord, SessionRecord, World
 
 FALLBACK_RULE = "OBS-MATCH"
@@ -105,11 +104,11 @@ class TracePolicy:
         self.started = started
         self.fallback = fallback
 
-    def choose(self, world: World, backend: str, candidates: tuple[JobRecord, ...]) -> JobRecord:
-        for job in candidates:
+    def choose(self, choice: Choice) -> Candidate:
+        for job in choice.jobs:
             if job.id in self.started:
                 return job
-        return self.fallback.choose(world, backend, candidates)
+        return self.fallback.choose(choice)
 
 
 @dataclass
@@ -200,8 +199,7 @@ class Oracle:
         # When nothing is due, the instant still passes (it changes nothing), so that the rules
         # can judge the trace's claim as a change time made: a deadline reported too early.
         due_now = next_deadline(self.world) == group.t
-        tx = fire_instant(self.world, group.t, TracePolicy(_started(group.observations), self.policy))
-        transition = Transition(self.world, Tick(group.t), tx.world, tuple(tx.observations), tuple(tx.fired))
+        transition = fire_instant(self.world, group.t, TracePolicy(_started(group.observations), self.policy))
         note = "" if due_now else self._nothing_due(group)
         self._match(transition, group.observations, group.first_line, note)
 
@@ -228,8 +226,7 @@ class Oracle:
         while (due := next_deadline(self.world)) is not None and (
             due < until or (inclusive and due == until)
         ):
-            tx = fire_instant(self.world, due, self.policy)
-            transition = Transition(self.world, Tick(due), tx.world, tuple(tx.observations), tuple(tx.fired))
+            transition = fire_instant(self.world, due, self.policy)
             self._match(transition, [], line, f"a deadline falls at t={due}; the trace reports nothing then")
 
     def _match(
@@ -320,10 +317,10 @@ def when_time_brings(
         due = next_deadline(world)
         if due is None:
             return None
-        tx = fire_instant(world, due, policy)
-        if any(timeless(o) == wanted for o in tx.observations):
+        transition = fire_instant(world, due, policy)
+        if any(timeless(o) == wanted for o in transition.observations):
             return due
-        world = tx.world
+        world = transition.after
     return None
 
 

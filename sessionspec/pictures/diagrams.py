@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sessionspec.model.compiled import SESSION
-from sessionspec.model.scheduler import FAIR_SHARE, RESERVATION, SESSION_PRIORITY
+from sessionspec.model.core import FAIR_SHARE, RESERVATION, SESSION_PRIORITY
 from sessionspec.pictures.dot import (
     DECISION_FILL,
     FONT,
@@ -182,7 +182,7 @@ def scheduler_dot() -> str:
     """Graphviz DOT source of the per-backend scheduling decision."""
     steps, arrows = scheduler_flow()
     title = "Which job starts on a backend"
-    lines = graph_header("scheduler", title, "TB", "model/scheduler.py")
+    lines = graph_header("scheduler", title, "TB", "model/core.py")
     for step in steps:
         group = ', group="spine"' if step.id in _SPINE else ""
         lines.append(f"  {quote(step.id)} {_SHAPES[step.kind][:-1]}, label={quote(step.text)}{group}];")
@@ -210,7 +210,7 @@ _MERMAID_BOX = {
 def scheduler_mermaid() -> str:
     """Mermaid ``flowchart`` text of the per-backend scheduling decision."""
     steps, arrows = scheduler_flow()
-    lines = [f"%% {GENERATED.format(source='model/scheduler.py')}", "flowchart TD"]
+    lines = [f"%% {GENERATED.format(source='model/core.py')}", "flowchart TD"]
     for step in steps:
         opening, closing = _MERMAID_BOX[step.kind]
         lines.append(f"    {step.id}{opening}{_mermaid_text(step.text)}{closing}")

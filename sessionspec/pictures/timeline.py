@@ -54,7 +54,7 @@ from sessionspec.model.inputs import (
     Submit,
 )
 from sessionspec.model.observations import JobChanged, Observation, Rejected, SessionChanged
-from sessionspec.model.scheduler import max_ttl_value
+from sessionspec.model.core import max_ttl_value
 from sessionspec.model.world import World
 from sessionspec.oracle.judge import Verdict
 from sessionspec.oracle.reference import Divergence, Oracle, TraceDiverged

@@ -1,20 +1,22 @@
-"""The deadlines of a live world, in a heap: the next one in O(log n), not by a scan.
+"""Deadlines: the instants at which time alone changes the world, in a heap.
 
-The four timers of :mod:`sessionspec.model.timers` (decisions D02, D07, D13, D14) are pushed when
-they start. An entry is not removed when its timer stops (a job ends, a session
-leaves ``active``): it goes stale, and every read checks an entry against its record
-with the very conditions :func:`sessionspec.model.timers.next_deadline` applies, dropping stale
-ones. The heap is rebuilt from its valid entries whenever stale ones outnumber them
-threefold, so it stays proportional to the live records.
+Four timers exist (decisions D02, D07, D13, D14): a session's maximum timeout, a running
+job's own time limit, the interactive timeout of an active idle session, and the
+optional pending timeout. The core pushes a timer when it starts. An entry is not
+removed when its timer stops (a job ends, a session leaves ``active``): it goes stale,
+and every read checks an entry against its record, dropping stale ones. The heap is
+rebuilt from its valid entries whenever stale ones outnumber them threefold, so it
+stays proportional to the live records: the next deadline costs O(log n), not a scan.
 
-Kinds are numbered in the order decision D16 fires them at one instant. Entries due at
-the same instant are ordered as :func:`sessionspec.model.timers.next_deadline` meets them (sessions
-in creation order, each's max TTL before its interactive timeout before its pending
-timeout, then jobs in creation order), so that of equal instants written differently
-(``10`` and ``10.0``) the same one is returned.
+Kinds are numbered in the order decision D16 fires them at one instant: expiries first,
+so a session that expires at T is not also deactivated at T; then job time limits, then
+interactive timeouts, then pending timeouts. Entries due at one instant are ordered by
+record (sessions in creation order, each's max TTL before its interactive timeout before
+its pending timeout, then jobs in creation order), so that of equal instants written
+differently (``10`` and ``10.0``) the same one is returned.
 
->>> from sessionspec.model.live_records import LiveSession
->>> session = LiveSession(0, "s1", "qpu1", None, 0)
+>>> from sessionspec.model.records import SessionState
+>>> session = SessionState(0, "s1", "qpu1", None, 0)
 >>> deadlines = Deadlines(interactive_ttl=60)
 >>> deadlines.push(50, PENDING_TIMEOUT, session)
 >>> deadlines.next_after(0)
@@ -43,10 +45,12 @@ Entry = tuple[Number, int, int, int, Any]
 class Deadlines:
     """A heap of ``(due, order, counter, kind, record)`` entries, checked lazily."""
 
-    __slots__ = ("_counter", "_heap", "_limit", "_overdue", "interactive_ttl")
+    __slots__ = ("_counter", "_heap", "_limit", "_overdue", "interactive_ttl", "spare_used")
 
-    def __init__(self, interactive_ttl: Number) -> None:
+    def __init__(self, interactive_ttl: Number, spare_used: bool = True) -> None:
         self.interactive_ttl = interactive_ttl
+        # (a variant: the pending timeout also applies to a session that got a job)
+        self.spare_used = spare_used
         self._heap: list[Entry] = []
         self._counter = itertools.count()
         self._limit = _MIN_COMPACT
@@ -80,7 +84,7 @@ class Deadlines:
                 and idle_since is not None
                 and later(idle_since, self.interactive_ttl) == due
             )
-        return state == "pending" and not record.got_job
+        return state == "pending" and not (self.spare_used and record.got_job)
 
     def next_after(self, now: Number) -> Number | None:
         """The earliest valid deadline after ``now``, or None."""

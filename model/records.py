@@ -1,14 +1,17 @@
-"""Mutable records of the live world: one object per job and session, updated in place.
+"""The core's records: one mutable object per job, session and backend, with their indexes.
 
-These are the working copies :class:`sessionspec.model.live.LiveWorld` keeps while it replays a long
-trace. Each converts back to the immutable :class:`~sessionspec.model.world.JobRecord` or
-:class:`~sessionspec.model.world.SessionRecord` it stands for, field for field, so the reference
-model can take over from the live world at any point.
+The core (:mod:`sessionspec.model.core`) changes records in place and keeps what it looks
+up often next to them: a session's jobs and its queued ones, a backend's queue, its
+running count and its active session. Each record turns into the immutable
+:class:`~sessionspec.model.world.JobRecord` or :class:`~sessionspec.model.world.SessionRecord`
+of a :class:`~sessionspec.model.world.World` (``frozen()``) and back (``thaw``), field for
+field; the frozen form is cached until the record changes, so an unchanged record is the
+very same object in the world before and after a transition.
 
-``seq`` numbers records in creation order (jobs and sessions share one counter): the
-reference world keeps its records in that order, and so does every world rebuilt from
-live records. ``mark`` is the number of the last transition that saved the record's
-fields, so a transition saves each record it changes once (see ``LiveWorld.rollback``).
+``seq`` numbers records of one kind in creation order: worlds list them in that order,
+and deadlines due at one instant fire in it. ``mark`` is the number of the last
+transition that saved the record's fields, so a transition saves each record it
+changes once (see ``Core.rollback``).
 """
 
 from __future__ import annotations
@@ -17,22 +20,26 @@ from collections import deque
 from typing import Any
 
 from sessionspec.model.clock import later
-from sessionspec.model.config import Number
+from sessionspec.model.config import Number, Reservation
 from sessionspec.model.world import JobRecord, SessionRecord
 
+_new = tuple.__new__  # builds a NamedTuple from all its fields without its Python-level __new__
 
-class LiveJob:
-    """A job, as :class:`~sessionspec.model.world.JobRecord` describes it, plus its time limit."""
+
+class Job:
+    """A job: the fields of :class:`~sessionspec.model.world.JobRecord`, its session and its limit."""
 
     __slots__ = (
         "backend",
         "ended_at",
         "ended_by",
+        "frozen_as",
         "id",
         "instance",
         "limit",
         "mark",
         "max_execution_time",
+        "owner",
         "seq",
         "session",
         "started_at",
@@ -45,7 +52,7 @@ class LiveJob:
         seq: int,
         job_id: str,
         backend: str,
-        session: LiveSession | None,
+        owner: SessionState | None,
         instance: str,
         max_execution_time: Number | None,
         submitted_at: Number,
@@ -54,7 +61,8 @@ class LiveJob:
         self.seq = seq
         self.id = job_id
         self.backend = backend
-        self.session = session
+        self.owner = owner  # the session record, or None for a plain job
+        self.session = None if owner is None else owner.id
         self.instance = instance
         self.max_execution_time = max_execution_time
         self.state = "queued"
@@ -62,23 +70,23 @@ class LiveJob:
         self.started_at: Number | None = None
         self.ended_at: Number | None = None
         self.ended_by: str | None = None
-        self.limit = limit  # the job's own time limit, capped by the system (decision D13)
+        self.limit = limit  # how long it may run, as the variant reads decision D13
         self.mark = -1
+        self.frozen_as: JobRecord | None = None
 
     def saved(self) -> tuple[Any, ...]:
         return (self.state, self.started_at, self.ended_at, self.ended_by)
 
     def restore(self, saved: tuple[Any, ...]) -> None:
         self.state, self.started_at, self.ended_at, self.ended_by = saved
+        self.frozen_as = None
 
     def fields(self) -> tuple[Any, ...]:
-        """Every field, plain values only (the form retired records are stored in)."""
-        session = None if self.session is None else self.session.id
+        """Every field of the frozen record, plain values only (how retired records are stored)."""
         return (
-            self.seq,
             self.id,
             self.backend,
-            session,
+            self.session,
             self.instance,
             self.max_execution_time,
             self.state,
@@ -88,18 +96,22 @@ class LiveJob:
             self.ended_by,
         )
 
-    def record(self) -> JobRecord:
-        return job_record(self.fields())
+    def frozen(self) -> JobRecord:
+        record = self.frozen_as
+        if record is None:
+            record = self.frozen_as = _new(JobRecord, self.fields())
+        return record
 
 
-class LiveSession:
-    """A session, as :class:`~sessionspec.model.world.SessionRecord` describes it, plus its jobs."""
+class SessionState:
+    """A session: the fields of :class:`~sessionspec.model.world.SessionRecord`, plus its jobs."""
 
     __slots__ = (
         "accepting",
         "backend",
         "created_at",
         "ended_at",
+        "frozen_as",
         "got_job",
         "id",
         "idle_since",
@@ -129,11 +141,12 @@ class LiveSession:
         self.idle_since: Number | None = None
         self.got_job = False
         self.ended_at: Number | None = None
-        self.jobs: list[LiveJob] = []  # every job of the session, in submission order
+        self.jobs: list[Job] = []  # every job of the session, in submission order
         # Its queued jobs in submission order; a job that left the queue is dropped lazily.
-        self.queued: deque[LiveJob] = deque()
+        self.queued: deque[Job] = deque()
         self.unfinished = 0  # jobs queued or running
         self.mark = -1
+        self.frozen_as: SessionRecord | None = None
 
     @property
     def expires_at(self) -> Number | None:
@@ -164,14 +177,14 @@ class LiveSession:
             self.ended_at,
             self.unfinished,
         ) = saved
+        self.frozen_as = None
 
-    def first_queued(self) -> LiveJob | None:
+    def first_queued(self) -> Job | None:
         """The session's oldest queued job."""
         return first_queued(self.queued)
 
     def fields(self) -> tuple[Any, ...]:
         return (
-            self.seq,
             self.id,
             self.backend,
             self.max_time,
@@ -185,18 +198,11 @@ class LiveSession:
             self.ended_at,
         )
 
-    def record(self) -> SessionRecord:
-        return session_record(self.fields())
-
-
-def job_record(fields: tuple[Any, ...]) -> JobRecord:
-    """The immutable record of :meth:`LiveJob.fields` (the sequence number dropped)."""
-    return JobRecord(*fields[1:])
-
-
-def session_record(fields: tuple[Any, ...]) -> SessionRecord:
-    """The immutable record of :meth:`LiveSession.fields` (the sequence number dropped)."""
-    return SessionRecord(*fields[1:])
+    def frozen(self) -> SessionRecord:
+        record = self.frozen_as
+        if record is None:
+            record = self.frozen_as = _new(SessionRecord, self.fields())
+        return record
 
 
 class Backend:
@@ -204,22 +210,22 @@ class Backend:
 
     __slots__ = ("active", "name", "plain_by_instance", "queue", "reservations", "running", "simulator")
 
-    def __init__(self, name: str, simulator: bool, reservations: tuple[Any, ...]) -> None:
+    def __init__(self, name: str, simulator: bool, reservations: tuple[Reservation, ...]) -> None:
         self.name = name
         self.simulator = simulator
         # Every queued job in submission order; a job that left the queue is dropped lazily.
-        self.queue: deque[LiveJob] = deque()
+        self.queue: deque[Job] = deque()
         self.running = 0
-        self.active: LiveSession | None = None
+        self.active: SessionState | None = None
         self.reservations = reservations  # the windows configured on this backend
         # Queued plain jobs per instance, kept only where reservations exist (decision D10).
-        self.plain_by_instance: dict[str, deque[LiveJob]] = {}
+        self.plain_by_instance: dict[str, deque[Job]] = {}
 
-    def first_queued(self) -> LiveJob | None:
+    def first_queued(self) -> Job | None:
         return first_queued(self.queue)
 
 
-def first_queued(jobs: deque[LiveJob] | tuple[()]) -> LiveJob | None:
+def first_queued(jobs: deque[Job] | tuple[()]) -> Job | None:
     """The first job of ``jobs`` still queued; jobs before it, which left the queue, are dropped."""
     while jobs:
         job = jobs[0]
