@@ -145,15 +145,6 @@ class Core:
         self._seqs_before = (0, 0)
         for name in config.backends:
             self._backend(name)
-        self._handlers: dict[type, Callable[[Any], Rejected | None]] = {  # one per type of INPUTS
-            CreateSession: self._create_session,
-            Submit: self._submit,
-            CloseSession: self._close_session,
-            CancelSession: self._cancel_session,
-            CancelJob: self._cancel_job,
-            FinishJob: self._finish_job,
-            Advance: self._advance,
-        }
 
     # --- from and to immutable worlds -------------------------------------------------------
 
@@ -162,7 +153,7 @@ class Core:
         """A core holding ``world``'s records (kept, never retired), with their timers running."""
         core = cls(world.config)
         core.now = now = world.now
-        deadlines = core.deadlines
+        deadlines, backends = core.deadlines, core.backends
         for record in world.sessions:
             session = SessionState(
                 core._session_seq, record.id, record.backend, record.max_time, record.created_at
@@ -183,7 +174,7 @@ class Core:
             ) = record
             session.frozen_as = record
             core.sessions[record.id] = session
-            backend = core._backend(record.backend)
+            backend = backends.get(record.backend) or core._backend(record.backend)
             state = session.state
             if state == ACTIVE:
                 backend.active = session
@@ -215,7 +206,7 @@ class Core:
                 core._limit_from_submission(job)
             job.frozen_as = job_record
             core.jobs[job_record.id] = job
-            backend = core._backend(job_record.backend)
+            backend = backends.get(job_record.backend) or core._backend(job_record.backend)
             core.usage.add(job)
             if owner is not None:
                 owner.jobs.append(job)
@@ -293,7 +284,7 @@ class Core:
         self.fired = []
         if inp.t != self.now:
             self._set_now(inp.t)
-        refusal = self._handlers[type(inp)](inp)
+        refusal = _HANDLERS[type(inp)](self, inp)
         if refusal is not None:
             self.refused = True
             self.observations.append(refusal)  # refused: nothing changed
@@ -929,6 +920,17 @@ class Core:
         expires_at = session.expires_at
         if expires_at is not None and self.variant.max_ttl:
             self.deadlines.push(expires_at, MAX_TTL, session)
+
+
+_HANDLERS: dict[type, Callable[[Core, Any], Rejected | None]] = {  # one per type of INPUTS
+    CreateSession: Core._create_session,
+    Submit: Core._submit,
+    CloseSession: Core._close_session,
+    CancelSession: Core._cancel_session,
+    CancelJob: Core._cancel_job,
+    FinishJob: Core._finish_job,
+    Advance: Core._advance,
+}
 
 
 class _Waiting(Sequence[Job]):

@@ -15,8 +15,8 @@ from statemachine import StateMachine
 from sessionspec.cli.diagrams import main
 from sessionspec.model import guards
 from sessionspec.model.compiled import JOB, SESSION, Edge, MachineTable
-from sessionspec.model.declarations import Job, Session
 from sessionspec.model.core import FAIR_SHARE, RESERVATION, SESSION_PRIORITY
+from sessionspec.model.declarations import Job, Session
 from sessionspec.pictures import diagrams, lifecycle
 from sessionspec.pictures.diagrams import (
     DEFAULT_DIR,

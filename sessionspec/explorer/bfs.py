@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sessionspec.explorer.abstraction import abstract, memory
-from sessionspec.explorer.moves import Outcome, outcomes, user_inputs
+from sessionspec.explorer.moves import UNKNOWN_DEADLINE, Outcome, outcomes, user_inputs
 from sessionspec.explorer.presets import Preset
 from sessionspec.explorer.symmetry import canonical
 from sessionspec.invariants import Rule, Violation
@@ -39,6 +39,7 @@ from sessionspec.invariants.catalogue import RulesByKind
 from sessionspec.invariants.checker import violations_of
 from sessionspec.invariants.exercise import exercised_at_end, exercised_rules
 from sessionspec.invariants.view import View
+from sessionspec.model.config import Number
 from sessionspec.model.inputs import Advance
 from sessionspec.model.step import next_deadline
 from sessionspec.model.world import World
@@ -109,9 +110,12 @@ def fingerprint(world: World) -> int:
     return hash((world.now, world.sessions, world.jobs))
 
 
-def successors(world: World, preset: Preset) -> Iterable[tuple[int, Outcome]]:
-    """Every move from ``world``, numbered as the parent links record them."""
-    for i, inp in enumerate(user_inputs(world, preset.bounds)):
+def successors(
+    world: World, preset: Preset, due: Number | object | None = UNKNOWN_DEADLINE
+) -> Iterable[tuple[int, Outcome]]:
+    """Every move from ``world``, numbered as the parent links record them (``due``: its next
+    deadline, if the caller knows it)."""
+    for i, inp in enumerate(user_inputs(world, preset.bounds, due)):
         for j, outcome in enumerate(outcomes(world, inp)):
             yield i << MOVE_BITS | j, outcome
 
@@ -226,7 +230,7 @@ class Search(RulesByKind):
         if due is None:
             self._judge_quiescent(world, fp)
         try:
-            for move, outcome in successors(world, self.preset):
+            for move, outcome in successors(world, self.preset, due):
                 result.transitions += 1
                 if outcome.after is world:  # refused, or nothing changed: the state itself
                     after_world, after_fp = world, fp

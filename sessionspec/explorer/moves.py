@@ -17,9 +17,10 @@ all the schedulers the rules allow, not only the reference policy.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from sessionspec.explorer.presets import Bounds
+from sessionspec.model.config import Number
 from sessionspec.model.inputs import (
     Advance,
     CancelJob,
@@ -35,6 +36,7 @@ from sessionspec.model.step import Transition, next_deadline, transitions
 from sessionspec.model.world import QUEUED, RUNNING, World
 
 UNKNOWN_JOB, UNKNOWN_SESSION = "no-such-job", "no-such-session"
+UNKNOWN_DEADLINE: object = object()  # (the caller has not looked the next deadline up)
 
 
 class Outcome(NamedTuple):
@@ -93,12 +95,15 @@ def fresh_id(prefix: str, taken: set[str], count: int) -> str:
     return f"{prefix}{n}"
 
 
-def user_inputs(world: World, bounds: Bounds) -> Iterator[Input]:
-    """Every input the bounds allow at ``world.now``, in a fixed order."""
+def user_inputs(
+    world: World, bounds: Bounds, due: Number | object | None = UNKNOWN_DEADLINE
+) -> Iterator[Input]:
+    """Every input the bounds allow at ``world.now``, in a fixed order (``due``: the world's next
+    deadline, when the caller knows it already)."""
     now, config = world.now, world.config
     qpus = [b for b in config.backends if not config.is_simulator(b)]
     simulators = [b for b in config.backends if config.is_simulator(b)]
-    yield from _time_moves(world, bounds)
+    yield from _time_moves(world, bounds, due)
     session_ids = {s.id for s in world.sessions}
     job_ids = {j.id for j in world.jobs}
     session_jobs = sum(1 for j in world.jobs if j.session is not None)
@@ -152,9 +157,9 @@ def user_inputs(world: World, bounds: Bounds) -> Iterator[Input]:
         yield CloseSession(now, UNKNOWN_SESSION)
 
 
-def _time_moves(world: World, bounds: Bounds) -> Iterator[Input]:
+def _time_moves(world: World, bounds: Bounds, due: Number | object | None) -> Iterator[Input]:
     """One second on, and a jump straight to the next deadline when that is further."""
     yield Advance(world.now + 1)
-    due = next_deadline(world)
-    if due is not None and world.now + 1 < due:
-        yield Advance(due)
+    deadline = next_deadline(world) if due is UNKNOWN_DEADLINE else cast("Number | None", due)
+    if deadline is not None and world.now + 1 < deadline:
+        yield Advance(deadline)

@@ -43,6 +43,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sessionspec.model.config import Config, Number, Reservation
+from sessionspec.model.core import max_ttl_value
 from sessionspec.model.inputs import (
     Advance,
     CancelJob,
@@ -54,7 +55,6 @@ from sessionspec.model.inputs import (
     Submit,
 )
 from sessionspec.model.observations import JobChanged, Observation, Rejected, SessionChanged
-from sessionspec.model.core import max_ttl_value
 from sessionspec.model.world import World
 from sessionspec.oracle.judge import Verdict
 from sessionspec.oracle.reference import Divergence, Oracle, TraceDiverged
