@@ -310,7 +310,9 @@ class Core:
     def rollback(self) -> None:
         """Undo the transition not committed, if any. The indexes are left behind: after a
         rollback, only :meth:`freeze` and the record dicts may be used."""
-        for record, saved in reversed(self._saved):
+        undo = self._saved
+        for i in range(len(undo) - 1, -1, -1):  # (newest first; an index loop compiles with mypyc)
+            record, saved = undo[i]
             record.restore(saved)
         for created in self._created:
             if isinstance(created, Job):

@@ -20,9 +20,9 @@ from sessionspec.explorer.moves import user_inputs
 from sessionspec.explorer.presets import PRESETS, Bounds, Preset, Workload
 from sessionspec.explorer.symmetry import canonical
 from sessionspec.invariants import RULES
+from sessionspec.model import core
 from sessionspec.model.config import Config
-from sessionspec.model.core import Core
-from sessionspec.model.inputs import CreateSession, Submit
+from sessionspec.model.inputs import CancelJob, CreateSession, Submit
 from sessionspec.model.step import step
 from sessionspec.model.world import World
 from sessionspec.mutants import MUTANTS
@@ -218,7 +218,7 @@ def test_a_crash_of_the_model_is_a_finding_not_a_traceback(monkeypatch: pytest.M
     def crash(core: object, inp: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(Core, "_cancel_job", crash)
+    monkeypatch.setitem(core._HANDLERS, CancelJob, crash)
     search = Search(MINI, count_exercised=False)
     result = search.run()
     counterexample = reconstruct(search, result)

@@ -24,6 +24,13 @@ from sessionspec.model.world import World
 TARGET_STATES_PER_SECOND = 50_000
 
 
+def core_kind() -> str:
+    """Which core runs: compiled with mypyc (``scripts/setup`` builds it) or pure Python."""
+    import sessionspec.model
+
+    return "compiled" if sessionspec.model.NATIVE else "pure Python"
+
+
 def explorer_benchmark(workers: int, large_states: int | None = None) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     for name, limit in (("default", None), ("large", large_states)):
@@ -56,6 +63,7 @@ def explorer_benchmark(workers: int, large_states: int | None = None) -> dict[st
         "model_code_alone": model_code_alone(PRESETS["default"]),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "python": platform.python_version(),
+        "core": core_kind(),
         "target_states_per_second": TARGET_STATES_PER_SECOND,
         "runs": runs,
     }
@@ -100,7 +108,8 @@ def model_code_alone(preset: Preset, states: int = 5000) -> dict[str, Any]:
 
 def format_explorer_result(result: dict[str, Any]) -> str:
     lines = [
-        f"sessionspec check speed on {result['machine']}, Python {result['python']}, one process "
+        f"sessionspec check speed on {result['machine']}, Python {result['python']}, {result['core']} core, "
+        "one process "
         f"(target: {result['target_states_per_second']:,} distinct states/s)"
     ]
     for run in result["runs"]:

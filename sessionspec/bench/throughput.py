@@ -122,7 +122,9 @@ def trace_benchmark(lines: int, seed: int = 0) -> dict[str, Any]:
         return stream_benchmark(int(lines), seed)
     trace = LongTrace(seed, block_inputs=min(800, max(20, lines // 40)))
     sizes = [_judge_timing(trace, size) for size in (max(1, lines // 4), lines)]
-    return {"block_lines": trace.block_lines, "sizes": sizes}
+    from sessionspec.bench.explorer import core_kind
+
+    return {"block_lines": trace.block_lines, "core": core_kind(), "sizes": sizes}
 
 
 def _judge_timing(trace: LongTrace, lines: int) -> dict[str, Any]:
@@ -240,7 +242,10 @@ def format_trace_result(result: dict[str, Any]) -> str:
                 f"  peak resident memory {result['peak_rss_kib'] / 1024:.0f} MiB",
             ]
         )
-    lines = ["check-trace on generated traces (target: 200,000 lines/s, at most 3x JSON parsing)"]
+    lines = [
+        f"check-trace on generated traces, {result['core']} core "
+        "(target: 200,000 lines/s, at most 3x JSON parsing)"
+    ]
     for size in result["sizes"]:
         lines.append(
             f"  {size['lines']:8d} lines  {size['check_trace_seconds']:7.2f}s  "

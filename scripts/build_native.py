@@ -1,0 +1,59 @@
+"""Compile the core with mypyc into build/native (run by scripts/setup; safe to re-run).
+
+The compiled modules are the same source as the pure ones: model/__init__.py puts
+build/native first on the package's path when it exists, unless SESSIONSPEC_PURE=1 is set.
+Without a C compiler, or if compiling fails, nothing is built and the pure modules run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NATIVE = ROOT / "build" / "native"
+# the modules of one transition, hot in every engine
+MODULES = ("core", "records", "deadlines", "usage", "clock", "idset")
+
+
+def main() -> int:
+    try:
+        from mypyc.build import mypycify
+        from setuptools import setup
+    except ImportError as exc:
+        print(f"build_native: {exc}; the core stays pure Python", file=sys.stderr)
+        return 0
+    if shutil.which(os.environ.get("CC", "cc")) is None and shutil.which("gcc") is None:
+        print("build_native: no C compiler; the core stays pure Python", file=sys.stderr)
+        return 0
+    paths = [str(ROOT / "sessionspec" / "model" / f"{name}.py") for name in MODULES]
+    shutil.rmtree(NATIVE, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="sessionspec-native-") as work:
+        os.chdir(work)  # (setuptools reads a pyproject.toml in the working directory)
+        try:
+            setup(
+                name="sessionspec-native",
+                ext_modules=mypycify(paths, opt_level="3", group_name="sessionspec.model.native"),
+                script_args=["-q", "build_ext", "--build-lib", str(NATIVE), "--build-temp", work],
+            )
+        except (SystemExit, Exception) as exc:  # a failed compile leaves the pure core in charge
+            shutil.rmtree(NATIVE, ignore_errors=True)
+            print(f"build_native: compiling failed ({exc}); the core stays pure Python", file=sys.stderr)
+            return 0
+    # the sources compiled: a later change of one makes the package ignore the stale build
+    stamp = {
+        name: hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        for name, path in zip(MODULES, paths, strict=True)
+    }
+    (NATIVE / "sources.json").write_text(json.dumps(stamp, indent=1) + "\n", encoding="utf-8")
+    print(f"build_native: compiled {', '.join(MODULES)} into {NATIVE}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
