@@ -5,7 +5,10 @@ in catalogue order: who runs where, then time, then endings, then reporting. It 
 only the model.
 """
 
-# ruff: noqa: I001  (the import order below is the catalogue order)
+# ruff: noqa: I001, E402  (the import order below is the catalogue order; the path comes first)
+from sessionspec.model import native_path
+
+__path__[:0] = native_path("invariants")  # compiled modules first, where built (see sessionspec.model)
 from sessionspec.invariants import scheduling, timers, endings, reporting  # noqa: F401  (registers rules)
 from sessionspec.invariants.catalogue import RULES, Kind, Rule, RuleViolation, Violation
 from sessionspec.invariants.checker import Checker

@@ -14,16 +14,17 @@ import json
 import os
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
-_BUILD = _HERE.parent / "build" / "native"
+_SOURCES = Path(__file__).resolve().parent.parent / "sessionspec"  # (through the package's links)
+_BUILD = Path(__file__).resolve().parent.parent / "build" / "native"
 
 
 def _compiled_modules() -> tuple[str, ...]:
-    """The modules compiled from exactly these sources (none when the build is stale or absent)."""
+    """The modules compiled from exactly these sources, as ``package/module`` (none when the build
+    is stale or absent: they share one runtime library, so they run compiled all or none)."""
     try:
         stamp = json.loads((_BUILD / "sources.json").read_text(encoding="utf-8"))
         current = all(
-            hashlib.sha256((_HERE / f"{name}.py").read_bytes()).hexdigest() == digest
+            hashlib.sha256((_SOURCES / f"{name}.py").read_bytes()).hexdigest() == digest
             for name, digest in stamp.items()
         )
         return tuple(stamp) if current else ()
@@ -34,5 +35,13 @@ def _compiled_modules() -> tuple[str, ...]:
 # the modules that run compiled, and whether any do
 COMPILED = () if os.environ.get("SESSIONSPEC_PURE") else _compiled_modules()
 NATIVE = bool(COMPILED)
-if NATIVE:
-    __path__.insert(0, str(_BUILD / "sessionspec" / "model"))  # (the package's own search path)
+
+
+def native_path(package: str) -> list[str]:
+    """Where ``sessionspec.<package>``'s compiled modules are, to put first on its path (or nothing)."""
+    if not any(name.startswith(f"{package}/") for name in COMPILED):
+        return []
+    return [str(_BUILD / "sessionspec" / package)]
+
+
+__path__[:0] = native_path("model")  # (the package's own search path)

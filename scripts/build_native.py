@@ -1,7 +1,8 @@
 """Compile the core with mypyc into build/native (run by scripts/setup; safe to re-run).
 
-The compiled modules are the same source as the pure ones: model/__init__.py puts
-build/native first on the package's path when it exists, unless SESSIONSPEC_PURE=1 is set.
+The compiled modules are the same source as the pure ones: each package puts its part of
+build/native first on its path when the build matches the sources (see
+``sessionspec.model.native_path``), unless SESSIONSPEC_PURE=1 is set.
 Without a C compiler, or if compiling fails, nothing is built and the pure modules run.
 """
 
@@ -17,8 +18,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NATIVE = ROOT / "build" / "native"
-# the modules of one transition, hot in every engine
-MODULES = ("core", "records", "deadlines", "usage", "clock", "idset")
+# the hot modules: one transition (every engine), the rules and their views (the checkers),
+# the explorer's reductions; paths below sessionspec/
+MODULES = (
+    *(f"model/{name}" for name in ("core", "records", "deadlines", "usage", "clock", "idset")),
+    *(
+        f"invariants/{name}"
+        for name in ("view", "checker", "exercise", "scheduling", "timers", "endings", "reporting")
+    ),
+    "explorer/symmetry",
+    "explorer/abstraction",
+)
 
 
 def main() -> int:
@@ -31,7 +41,7 @@ def main() -> int:
     if shutil.which(os.environ.get("CC", "cc")) is None and shutil.which("gcc") is None:
         print("build_native: no C compiler; the core stays pure Python", file=sys.stderr)
         return 0
-    paths = [str(ROOT / "sessionspec" / "model" / f"{name}.py") for name in MODULES]
+    paths = [str(ROOT / "sessionspec" / f"{name}.py") for name in MODULES]
     shutil.rmtree(NATIVE, ignore_errors=True)
     with tempfile.TemporaryDirectory(prefix="sessionspec-native-") as work:
         os.chdir(work)  # (setuptools reads a pyproject.toml in the working directory)

@@ -2,3 +2,7 @@
 
 Imports the model, the rules, ``traces`` and ``oracle`` (counterexamples are judged as traces).
 """
+
+from sessionspec.model import native_path
+
+__path__[:0] = native_path("explorer")  # compiled modules first, where built (see sessionspec.model)
