@@ -16,7 +16,7 @@ from typing import Any
 
 from sessionspec.invariants.catalogue import Rule, RulesByKind, RuleViolation, Violation
 from sessionspec.invariants.view import View
-from sessionspec.model.inputs import Advance, Input
+from sessionspec.model.inputs import Advance
 from sessionspec.model.policy import REFERENCE_POLICY, Policy
 from sessionspec.model.step import Transition, next_deadline, transitions
 from sessionspec.model.world import World
@@ -42,9 +42,14 @@ class Checker(RulesByKind):
         self.transitions_checked = 0
         self.history: list[Transition] = []
 
-    def apply(self, inp: Input, *, trusted: bool = False) -> World:
-        """Apply one input, checking each of its transitions; return the new world."""
-        for transition in transitions(self.world, inp, self.policy, trusted=trusted):
+    def apply(self, inp: object, *, trusted: bool = False) -> World:
+        """Apply one input, checking each of its transitions; return the new world.
+
+        ``inp`` is typed ``object``: anything else than an input is refused by the model with an
+        :class:`~sessionspec.model.errors.InvalidInput` (a compiled checker would otherwise
+        refuse it with a bare TypeError first)."""
+        given: Any = inp  # (not a cast: a compiled cast checks the type at run time)
+        for transition in transitions(self.world, given, self.policy, trusted=trusted):
             self.check(transition)
         return self.world
 
