@@ -63,7 +63,6 @@ PENDING, ACTIVE, INACTIVE = "pending", "active", "inactive"
 QUEUED, RUNNING = "queued", "running"
 RESERVATION, SESSION_PRIORITY, FAIR_SHARE = "reservation", "session", "fair-share"
 SIMULATOR_NOTE = "no session on a simulator: the job runs as a plain job"
-INPUTS = (CreateSession, Submit, CloseSession, CancelSession, CancelJob, FinishJob, Advance)
 
 Retired = tuple[Any, ...]
 """A retired record: ``("job", fields)`` or ``("session", fields, [job fields, ...])``."""
@@ -153,7 +152,7 @@ class Core:
         """A core holding ``world``'s records (kept, never retired), with their timers running."""
         core = cls(world.config)
         core.now = now = world.now
-        deadlines, backends = core.deadlines, core.backends
+        backends = core.backends
         for record in world.sessions:
             session = SessionState(
                 core._session_seq, record.id, record.backend, record.max_time, record.created_at
@@ -179,11 +178,9 @@ class Core:
             if state == ACTIVE:
                 backend.active = session
             if state in (ACTIVE, INACTIVE):
-                expires_at = session.expires_at
-                if expires_at is not None and core.variant.max_ttl:
-                    deadlines.push(expires_at, MAX_TTL, session)
-                if state == ACTIVE and session.idle_since is not None:
-                    deadlines.push(later(session.idle_since, core.config.interactive_ttl), ITTL, session)
+                core._push_max_ttl(session)
+                if state == ACTIVE:
+                    core._push_ittl(session)
             elif state == PENDING:
                 core._push_pending_timeout(session)
         for job_record in world.jobs:
@@ -275,13 +272,7 @@ class Core:
 
     def apply(self, inp: Input, policy: Policy = REFERENCE_POLICY) -> list[Observation]:
         """One input at its own instant (the deadlines before it already fired)."""
-        # self._begin(policy), inline: this runs for every input of a trace
-        self._mark += 1
-        self.policy = policy
-        self._totals = None
-        self.refused = False
-        self.observations = []
-        self.fired = []
+        self._begin(policy)
         if inp.t != self.now:
             self._set_now(inp.t)
         refusal = _HANDLERS[type(inp)](self, inp)
@@ -422,6 +413,16 @@ class Core:
         if self.variant.job_time_limits and job.started_at is not None:
             self.deadlines.push(later(job.started_at, job.limit), TIME_LIMIT, job)
 
+    def _push_max_ttl(self, session: SessionState) -> None:
+        expires_at = session.expires_at
+        if expires_at is not None and self.variant.max_ttl:
+            self.deadlines.push(expires_at, MAX_TTL, session)
+
+    def _push_ittl(self, session: SessionState) -> None:
+        idle_since = session.idle_since
+        if idle_since is not None:
+            self.deadlines.push(later(idle_since, self.config.interactive_ttl), ITTL, session)
+
     def _push_pending_timeout(self, session: SessionState) -> None:
         timeout = self.config.pending_timeout
         if timeout is not None:
@@ -437,10 +438,7 @@ class Core:
         self._set_job_state(job, target, event, reason)
 
     def _set_job_state(self, job: Job, target: str, event: str | None, reason: str | None) -> None:
-        if job.mark != self._mark:  # self._touch(job), inline: this runs for every change of a job
-            job.mark = self._mark
-            self._saved.append((job, (job.state, job.started_at, job.ended_at, job.ended_by)))
-        job.frozen_as = None
+        self._touch(job)
         backend = self.backends[job.backend]
         if job.state == RUNNING:
             backend.running -= 1
@@ -507,9 +505,8 @@ class Core:
                 self._fire_session(session, "drained", clear_idle=False)
         elif session.state == ACTIVE:
             self._touch(session)
-            idle_since = job.started_at if self.variant.ittl_from_last_start else self.now
-            session.idle_since = idle_since
-            self.deadlines.push(later(idle_since, self.config.interactive_ttl), ITTL, session)  # type: ignore[arg-type]
+            session.idle_since = job.started_at if self.variant.ittl_from_last_start else self.now
+            self._push_ittl(session)
 
     def _open_session(self, session_id: str, backend: str, max_time: Number | None) -> SessionState:
         self._backend(backend)
@@ -618,8 +615,7 @@ class Core:
         if session.state == PENDING and variant.submit_activates_pending:
             self._fire_session(session, "first_job_started", clear_idle=True)
             session.started_at, session.max_ttl = self.now, self.config.system_max_ttl
-            if variant.max_ttl:
-                self.deadlines.push(later(self.now, session.max_ttl), MAX_TTL, session)
+            self._push_max_ttl(session)
         elif session.state == INACTIVE and variant.submit_reactivates_inactive:
             self._fire_session(session, "reactivating_job_started", clear_idle=True)
 
@@ -918,11 +914,6 @@ class Core:
         assert job.started_at is not None
         job.limit = max(elapsed(elapsed(job.submitted_at, job.started_at), job.limit), 1)
 
-    def _push_max_ttl(self, session: SessionState) -> None:
-        expires_at = session.expires_at
-        if expires_at is not None and self.variant.max_ttl:
-            self.deadlines.push(expires_at, MAX_TTL, session)
-
 
 _HANDLERS: dict[type, Callable[[Core, Any], Rejected | None]] = {  # one per type of INPUTS
     CreateSession: Core._create_session,
@@ -933,6 +924,7 @@ _HANDLERS: dict[type, Callable[[Core, Any], Rejected | None]] = {  # one per typ
     FinishJob: Core._finish_job,
     Advance: Core._advance,
 }
+INPUTS = tuple(_HANDLERS)  # the types of input the core takes
 
 
 class _Waiting(Sequence[Job]):

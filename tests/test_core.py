@@ -62,7 +62,7 @@ def test_a_retiring_core_makes_the_transitions_of_the_step_function(
     """Step for step, the same observations in the same order, the same records held, the same
     next deadline."""
     world, ctx = World.empty(config), Context()
-    core, retired = retiring(config)
+    core, _ = retiring(config)
     for action in actions:
         inp: Input = action.resolve(world, ctx)
         for transition in transitions(world, inp, trusted=True):
@@ -76,7 +76,6 @@ def test_a_retiring_core_makes_the_transitions_of_the_step_function(
             core.commit()
             world = transition.after
         check_same_world(core, world)
-    assert len(retired) + len(core.jobs) + len(core.sessions) >= 0
 
 
 def test_records_are_retired_once_they_can_change_nothing() -> None:

@@ -70,3 +70,19 @@ def test_mutants_leave_the_reference_alone() -> None:
         assert mutant.variant != REFERENCE and mutant.variant.departures()
         assert mutant.config().variant == mutant.variant
     assert len({m.variant for m in MUTANTS.values()}) == len(MUTANTS), "each mutant is its own bug"
+
+
+def test_every_knob_of_the_variant_is_some_bug() -> None:
+    """Each knob of the core's Variant is set otherwise by a mutant or a faulty implementation,
+    whose tests show the rules catch it: no knob is dead code, or untested."""
+    import dataclasses
+
+    from sessionspec.model.variant import Variant
+    from tests.faulty import RULE_BREAKERS
+
+    set_otherwise = {
+        departure.split("=")[0]
+        for bug in (*MUTANTS.values(), *RULE_BREAKERS.values())
+        for departure in bug.variant.departures()
+    }
+    assert sorted({f.name for f in dataclasses.fields(Variant)} - set_otherwise) == []

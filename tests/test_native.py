@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-import sessionspec.model
+import pytest
 
 # One run per configuration of the exploration, printed as JSON: what either core makes of it.
 RUNS = """
@@ -45,7 +45,9 @@ def test_pure_python_is_chosen_on_request() -> None:
 
 def test_compiled_and_pure_cores_make_the_same_runs() -> None:
     """Where a compiled core is built, it gives the pure core's observations and worlds exactly."""
-    pure, default = _runs(pure=True), _runs(pure=False)
-    assert default["native"] is sessionspec.model.NATIVE or os.environ.get("SESSIONSPEC_PURE")
-    assert default["runs"] == pure["runs"]
+    compiled = _runs(pure=False)
+    if not compiled["native"]:
+        pytest.skip("no compiled core is built here (scripts/build_native.py builds one)")
+    pure = _runs(pure=True)
+    assert compiled["runs"] == pure["runs"]
     assert len(pure["runs"]) == 60  # type: ignore[arg-type]

@@ -271,20 +271,8 @@ def _same(expected: list[Key], actual: list[Key]) -> bool:
 
 
 def _keys(observed: Observed) -> tuple[list[Key], _Reported]:
-    """The compared part of each observation (never the reason text; the instant is the
-    group's), and the scheduler's choices as the group reports them (the jobs it started)."""
-    keys: list[Key] = []
-    started: Collection[str] = _NONE_STARTED
-    for _, obs in observed:
-        kind = type(obs)
-        if kind is JobChanged:
-            keys.append((obs[1], obs[2]))
-            if obs[2] == "running":
-                if not started:
-                    started = set()
-                started.add(obs[1])  # type: ignore[attr-defined]
-        elif kind is SessionChanged:
-            keys.append((obs[1], obs[2], obs[3]))
-        else:
-            keys.append((obs[1],))
+    """The keys of a group's observations (as :func:`_keys_of` gives the core's), and the
+    scheduler's choices as the group reports them (the jobs it started)."""
+    keys = _keys_of([obs for _, obs in observed])
+    started = {key[0] for key in keys if len(key) == 2 and key[1] == "running"}
     return keys, (_Reported(started) if started else _NO_START)
