@@ -28,6 +28,7 @@ MODULES = (
     ),
     "explorer/symmetry",
     "explorer/abstraction",
+    "explorer/moves",
 )
 
 

@@ -18,7 +18,7 @@ from sessionspec.explorer.itf import to_itf
 from sessionspec.explorer.model_check import run_check
 from sessionspec.explorer.moves import user_inputs
 from sessionspec.explorer.presets import PRESETS, Bounds, Preset, Workload
-from sessionspec.explorer.symmetry import canonical
+from sessionspec.explorer.symmetry import canonical, canonical_world
 from sessionspec.invariants import RULES
 from sessionspec.model import core
 from sessionspec.model.config import Config
@@ -115,6 +115,32 @@ def test_symmetric_worlds_share_one_representative() -> None:
     pool = TINY.bounds.instances
     assert canonical(renamed, pool).world == canonical(world, pool).world
     assert canonical(canonical(world, pool).world, pool).world == canonical(world, pool).world
+
+
+def test_the_quick_canonical_test_agrees_with_renaming() -> None:
+    """On every world an unreduced search meets (two sessions, two free instances, two
+    backends), the quick test keeps exactly the worlds that renaming leaves as they are."""
+    pool = ("lab-a", "lab-b")
+    bounds = Bounds(sessions=2, session_jobs=2, plain_jobs=1, instances=pool, refused_inputs=False)
+    preset = Preset("symmetric", "test", TINY.config, bounds)
+    search = Search(preset, symmetry=False, count_exercised=False, rules=[], max_states=4000)
+    worlds: list[World] = []
+    expand = search.expand
+
+    def recording(world: World, fp: int, frontier: list[tuple[World, int]]) -> object:
+        worlds.append(world)
+        return expand(world, fp, frontier)
+
+    search.expand = recording  # type: ignore[assignment,method-assign]
+    search.run()
+    kept = 0
+    for world in worlds:
+        renamed = canonical(world, pool).world
+        quick = canonical_world(world, pool)
+        assert quick == renamed
+        assert (quick is world) == (renamed is world)
+        kept += quick is world
+    assert 0 < kept < len(worlds)  # both answers occur
 
 
 def test_relative_time_merges_worlds_that_differ_only_in_when() -> None:

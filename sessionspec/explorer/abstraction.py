@@ -29,7 +29,7 @@ finitely many states.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from sessionspec.model.clock import elapsed, later
 from sessionspec.model.config import Config, Number
@@ -46,83 +46,74 @@ def memory(config: Config, lengths: Iterable[Number | None]) -> Number:
 
 
 def abstract(world: World, remembered: Number) -> World:
-    """The representative of ``world``: time made relative, finished business forgotten."""
-    return forget_history(_relative(world, remembered))
+    """The representative of ``world``: time made relative, finished business forgotten.
 
+    Finished business is reduced to what still matters: id, place and state. A job that
+    ended outside any live session, and a session that ended, never change again, and
+    nothing that happens later depends on when they were submitted, started or ended, on
+    their instance, limits or the event that ended them: only that they exist (their ids
+    stay taken, they count against the bounds), where, and in which final state (D20).
 
-def _relative(world: World, remembered: Number) -> World:
+    One pass over the records; the world itself comes back when nothing changes, and each
+    record that does not change is kept as the very same object.
+    """
     last_window = max((r.end for r in world.config.reservations), default=0)
     # while a window is still to close the clock stays absolute: windows are absolute
     base = world.now if world.now < last_window else later(last_window, remembered)
     shift = elapsed(world.now, base)
     oldest = elapsed(remembered, base)
-
-    def moved(t: Number | None) -> Number | None:
-        if t is None:
-            return None
-        t = later(t, shift)
-        return t if t > oldest else oldest
-
-    jobs = tuple(_moved_job(j, moved) for j in world.jobs)
-    sessions = tuple(_moved_session(s, moved) for s in world.sessions)
-    if shift == 0 and _same(jobs, world.jobs) and _same(sessions, world.sessions):
+    live: set[str] = set()
+    sessions: list[SessionRecord] = []
+    changed = shift != 0
+    for session in world.sessions:
+        if session.ended_at is None:
+            live.add(session.id)
+            kept = _moved_session(session, shift, oldest)
+        else:
+            kept = _forgotten_session(session)
+        changed = changed or kept is not session
+        sessions.append(kept)
+    jobs: list[JobRecord] = []
+    for job in world.jobs:
+        if job.ended_at is not None and (job.session is None or job.session not in live):
+            moved = _forgotten_job(job)
+        else:
+            moved = _moved_job(job, shift, oldest)
+        changed = changed or moved is not job
+        jobs.append(moved)
+    if not changed:
         return world
-    return World(world.config, base, sessions, jobs)
+    return World(world.config, base, tuple(sessions), tuple(jobs))
 
 
-def _moved_job(job: JobRecord, moved: Callable[[Number | None], Number | None]) -> JobRecord:
+def _moved(t: Number, shift: Number, oldest: Number) -> Number:
+    """An instant on the relative clock: shifted, and no older than the horizon."""
+    t = later(t, shift)
+    return t if t > oldest else oldest
+
+
+def _moved_job(job: JobRecord, shift: Number, oldest: Number) -> JobRecord:
     if job.instance == FORGOTTEN:  # finished business keeps its instants at 0
         return job
-    submitted, started, ended = moved(job.submitted_at), moved(job.started_at), moved(job.ended_at)
+    submitted = _moved(job.submitted_at, shift, oldest)
+    started = None if job.started_at is None else _moved(job.started_at, shift, oldest)
+    ended = None if job.ended_at is None else _moved(job.ended_at, shift, oldest)
     if submitted == job.submitted_at and started == job.started_at and ended == job.ended_at:
         return job
     # positional construction: NamedTuple._replace costs several times more, on a hot path
-    assert submitted is not None
     return JobRecord(job.id, job.backend, job.session, job.instance, job.max_execution_time, job.state,
                      submitted, started, ended, job.ended_by)  # fmt: skip
 
 
-def _moved_session(session: SessionRecord, moved: Callable[[Number | None], Number | None]) -> SessionRecord:
-    if session.ended_at is not None:  # finished business: forget_history clears its instants
+def _moved_session(session: SessionRecord, shift: Number, oldest: Number) -> SessionRecord:
+    """A live session on the relative clock (an ended one is forgotten instead)."""
+    created = _moved(session.created_at, shift, oldest)
+    started = None if session.started_at is None else _moved(session.started_at, shift, oldest)
+    idle = None if session.idle_since is None else _moved(session.idle_since, shift, oldest)
+    if created == session.created_at and started == session.started_at and idle == session.idle_since:
         return session
-    created, started = moved(session.created_at), moved(session.started_at)
-    idle, ended = moved(session.idle_since), moved(session.ended_at)
-    if (created, started, idle, ended) == (
-        session.created_at,
-        session.started_at,
-        session.idle_since,
-        session.ended_at,
-    ):
-        return session
-    assert created is not None
     return SessionRecord(session.id, session.backend, session.max_time, session.state, session.accepting,
-                         created, started, session.max_ttl, idle, session.got_job, ended)  # fmt: skip
-
-
-def _same(new: tuple[object, ...], old: tuple[object, ...]) -> bool:
-    return all(a is b for a, b in zip(new, old, strict=True))
-
-
-def forget_history(world: World) -> World:
-    """The world with finished business reduced to what still matters: id, place and state.
-
-    A job that ended outside any live session, and a session that ended, never change
-    again, and nothing that happens later depends on when they were submitted, started
-    or ended, on their instance, limits or the event that ended them: only that they
-    exist (their ids stay taken, they count against the bounds), where, and in which
-    final state (decision D20).
-    """
-    live_sessions = {s.id for s in world.sessions if s.ended_at is None}
-    jobs = tuple(
-        _forgotten_job(j)
-        if j.ended_at is not None and (j.session is None or j.session not in live_sessions)
-        else j
-        for j in world.jobs
-    )
-    sessions = tuple(s if s.ended_at is None else _forgotten_session(s) for s in world.sessions)
-    if _same(jobs, world.jobs) and _same(sessions, world.sessions):
-        return world
-    return World(world.config, world.now, sessions, jobs)
+                         created, started, session.max_ttl, idle, session.got_job, None)  # fmt: skip
 
 
 def _forgotten_job(job: JobRecord) -> JobRecord:
@@ -132,10 +123,18 @@ def _forgotten_job(job: JobRecord) -> JobRecord:
 
 
 def _forgotten_session(session: SessionRecord) -> SessionRecord:
-    forgotten = SessionRecord(
-        session.id, session.backend, None, session.state, False, 0, 0, None, None, True, 0
-    )
-    return session if session == forgotten else forgotten
+    if (
+        session.max_time is None
+        and not session.accepting
+        and session.created_at == 0
+        and session.started_at == 0
+        and session.max_ttl is None
+        and session.idle_since is None
+        and session.got_job
+        and session.ended_at == 0
+    ):
+        return session  # forgotten already
+    return SessionRecord(session.id, session.backend, None, session.state, False, 0, 0, None, None, True, 0)
 
 
 # the instance of a forgotten job: no instance has this name (they are non-empty)

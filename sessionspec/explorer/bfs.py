@@ -34,7 +34,7 @@ from typing import Any
 from sessionspec.explorer.abstraction import abstract, memory
 from sessionspec.explorer.moves import UNKNOWN_DEADLINE, Outcome, outcomes, user_inputs
 from sessionspec.explorer.presets import Preset
-from sessionspec.explorer.symmetry import canonical
+from sessionspec.explorer.symmetry import canonical_world
 from sessionspec.invariants import Rule, Violation
 from sessionspec.invariants.catalogue import RulesByKind
 from sessionspec.invariants.checker import violations_of
@@ -174,7 +174,7 @@ class Search(RulesByKind):
         world = abstract(world, self.remembered)
         if not self.symmetry:
             return world
-        return canonical(world, self.preset.bounds.instances).world
+        return canonical_world(world, self.preset.bounds.instances)
 
     def start(self) -> tuple[list[tuple[World, int]], Finding | None]:
         """Record the initial state; return the first frontier and any finding there."""

@@ -66,6 +66,67 @@ def _order(value: object) -> tuple[int, object]:
     return (0, 0) if value is None else (1, value)
 
 
+def canonical_world(world: World, instance_pool: tuple[str, ...]) -> World:
+    """The representative of ``world``'s symmetry class (:func:`canonical` without the renaming).
+
+    Most worlds the explorer meets are their own representative already; telling so takes one
+    pass over the records, while renaming takes several and builds new ones.
+    """
+    if _is_canonical(world, instance_pool):
+        return world
+    return canonical(world, instance_pool).world
+
+
+def _is_canonical(world: World, instance_pool: tuple[str, ...]) -> bool:
+    """Would :func:`canonical` give ``world`` itself? True only if so; a world it cannot tell
+    about quickly (a backend the configuration does not name) is left to :func:`canonical`."""
+    config = world.config
+    backends = config.backends
+    reserved = [r.instance for r in config.reservations]
+    free = [i for i in instance_pool if i not in reserved]
+    next_free = 0
+    rank = 0
+    for i, job in enumerate(world.jobs):
+        if job.id != _name("j", i):
+            return False
+        if job.backend != backends[rank]:
+            # the records of one backend must come together, in the configuration's order
+            while rank < len(backends) and backends[rank] != job.backend:
+                rank += 1
+            if rank == len(backends):
+                return False
+        instance = job.instance
+        if instance in free:  # interchangeable instances are named in order of first use
+            if free.index(instance) > next_free:
+                return False
+            if free.index(instance) == next_free:
+                next_free += 1
+    sessions = world.sessions
+    for i, session in enumerate(sessions):
+        if session.id != _name("s", i):
+            return False
+    if len(sessions) < 2:
+        return True
+    backend_rank = {b: i for i, b in enumerate(backends)}
+    positions: dict[str, list[int]] = {}
+    for i, job in enumerate(world.jobs):
+        if job.session is not None:
+            positions.setdefault(job.session, []).append(i)
+    keys = [_session_key(s, backend_rank, positions) for s in sessions]
+    return all(keys[i] <= keys[i + 1] for i in range(len(keys) - 1))
+
+
+_NAMES: dict[str, list[str]] = {"j": [], "s": []}
+
+
+def _name(prefix: str, index: int) -> str:
+    """The canonical name of the record at ``index`` (0-based): ``j1``, ``s2``, ..."""
+    names = _NAMES[prefix]
+    while len(names) <= index:
+        names.append(f"{prefix}{len(names) + 1}")
+    return names[index]
+
+
 def canonical(world: World, instance_pool: tuple[str, ...]) -> Renaming:
     """The representative of ``world``'s symmetry class, with the renaming that gives it."""
     config = world.config
